@@ -1,0 +1,208 @@
+//! The HTTP server: one router for the AWS JSON APIs (dispatched on
+//! `X-Amz-Target`), git smart HTTP and the admin API.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State as AxState;
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, post};
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+use crate::faults::Faults;
+use crate::{ApiError, admin, codecommit, codepipeline, git_http};
+
+/// The CodeCommit SigV4 git credentials the git endpoint accepts.
+#[derive(Debug, Clone)]
+pub struct GitCredential {
+    pub access_key_id: String,
+    pub secret_access_key: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Directory holding one git repository per CodeCommit repository:
+    /// `<repos_dir>/<name>.git` (bare) or `<repos_dir>/<name>` (with work tree).
+    pub repos_dir: PathBuf,
+    /// Where to listen; port 0 picks a free port.
+    pub bind: SocketAddr,
+    pub region: String,
+    pub account_id: String,
+    /// Credentials accepted by git smart HTTP. The default is the test
+    /// credentials the local stack hands out (`test` / `test`).
+    pub git_credentials: Vec<GitCredential>,
+}
+
+impl Config {
+    pub fn new(repos_dir: impl Into<PathBuf>) -> Self {
+        Self {
+            repos_dir: repos_dir.into(),
+            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            region: "us-east-1".into(),
+            account_id: "123456789012".into(),
+            git_credentials: vec![GitCredential {
+                access_key_id: "test".into(),
+                secret_access_key: "test".into(),
+            }],
+        }
+    }
+}
+
+/// Everything the server knows; shared by all requests.
+#[derive(Debug)]
+pub struct State {
+    pub config: Config,
+    pub faults: Mutex<Faults>,
+    /// How many times each operation was called (faulted calls included).
+    pub calls: Mutex<BTreeMap<String, u64>>,
+    pub codecommit: Mutex<codecommit::Model>,
+    pub codepipeline: Mutex<codepipeline::Model>,
+}
+
+impl State {
+    pub fn new(config: Config) -> Self {
+        Self {
+            config,
+            faults: Mutex::default(),
+            calls: Mutex::default(),
+            codecommit: Mutex::default(),
+            codepipeline: Mutex::default(),
+        }
+    }
+
+    pub fn record_call(&self, operation: &str) {
+        *lock(&self.calls).entry(operation.to_string()).or_default() += 1;
+    }
+
+    pub fn take_fault(&self, operation: &str) -> Option<ApiError> {
+        lock(&self.faults).take(operation)
+    }
+}
+
+/// Locks a mutex, recovering from poisoning: a panicked request must not
+/// take the whole test server down with it.
+pub fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// A running server. Dropping it stops it.
+pub struct Server {
+    addr: SocketAddr,
+    state: Arc<State>,
+    task: JoinHandle<()>,
+}
+
+impl Server {
+    /// Binds and starts serving in the background on the current tokio runtime.
+    pub async fn start(config: Config) -> std::io::Result<Server> {
+        std::fs::create_dir_all(&config.repos_dir)?;
+        let listener = TcpListener::bind(config.bind).await?;
+        let addr = listener.local_addr()?;
+        let state = Arc::new(State::new(config));
+        let app = router(state.clone());
+        let task = tokio::spawn(async move {
+            if let Err(e) = axum::serve(listener, app).await {
+                tracing::error!(error = %e, "local-aws server stopped");
+            }
+        });
+        Ok(Server { addr, state, task })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// `http://127.0.0.1:PORT`, the value for `AWS_ENDPOINT_URL_CODECOMMIT` etc.
+    pub fn endpoint(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn state(&self) -> &Arc<State> {
+        &self.state
+    }
+
+    /// Serves until the task ends (used by the binary).
+    pub async fn wait(&mut self) {
+        let _ = (&mut self.task).await;
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+pub fn router(state: Arc<State>) -> Router {
+    Router::new()
+        .route("/", post(aws_json))
+        .route("/v1/repos/{*rest}", any(git_http::handle))
+        .nest("/_admin", admin::router())
+        .with_state(state)
+}
+
+const CODECOMMIT_PREFIX: &str = "CodeCommit_20150413.";
+const CODEPIPELINE_PREFIX: &str = "CodePipeline_20150709.";
+
+/// One AWS JSON 1.1 call: `X-Amz-Target: <Service_Version>.<Operation>`.
+async fn aws_json(AxState(state): AxState<Arc<State>>, headers: HeaderMap, body: Bytes) -> Response {
+    let target = headers
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    let result = dispatch(state, &target, body).await;
+    match result {
+        Ok(value) => {
+            let mut resp = axum::Json(value).into_response();
+            resp.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/x-amz-json-1.1"),
+            );
+            resp
+        }
+        Err(e) => {
+            tracing::info!(target = %target, code = %e.code, "answered with an error");
+            e.into_response()
+        }
+    }
+}
+
+async fn dispatch(state: Arc<State>, target: &str, body: Bytes) -> Result<serde_json::Value, ApiError> {
+    let (service, operation) = if let Some(op) = target.strip_prefix(CODECOMMIT_PREFIX) {
+        (Service::CodeCommit, op.to_string())
+    } else if let Some(op) = target.strip_prefix(CODEPIPELINE_PREFIX) {
+        (Service::CodePipeline, op.to_string())
+    } else {
+        return Err(ApiError::unknown_operation(target));
+    };
+    state.record_call(&operation);
+    if let Some(fault) = state.take_fault(&operation) {
+        return Err(fault);
+    }
+    let input: serde_json::Value = if body.is_empty() {
+        serde_json::json!({})
+    } else {
+        serde_json::from_slice(&body)
+            .map_err(|e| ApiError::client("SerializationException", format!("request body is not JSON: {e}")))?
+    };
+    // Repository reads are blocking (gix): keep them off the async workers.
+    tokio::task::spawn_blocking(move || match service {
+        Service::CodeCommit => codecommit::handle(&state, &operation, input),
+        Service::CodePipeline => codepipeline::handle(&state, &operation, input),
+    })
+    .await
+    .map_err(|e| ApiError::server(format!("handler panicked: {e}")))?
+}
+
+#[derive(Clone, Copy)]
+enum Service {
+    CodeCommit,
+    CodePipeline,
+}

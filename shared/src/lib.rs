@@ -1,0 +1,12 @@
+//! codewarden's library crate: everything the Lambda functions, the local
+//! AWS stand-in and the `codewarden` CLI have in common.
+//!
+//! One module per concern (see `../shared/DESIGN.md`, "Layout"):
+//! - [`events`]: our own lenient types for the EventBridge / SNS / function
+//!   URL payloads codewarden consumes;
+//! - [`scan`]: the pure detection engine (bytes in, findings out);
+//! - [`codecommit_git`]: CodeCommit's SigV4 git-over-HTTPS password scheme.
+
+pub mod codecommit_git;
+pub mod events;
+pub mod scan;
