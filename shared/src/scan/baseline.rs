@@ -1,0 +1,192 @@
+//! Baselines: fingerprints of known, accepted findings, so that adopting
+//! codewarden on an old repository reports only new secrets.
+//!
+//! Format (`version` 1):
+//! `{"version":1,"fingerprints":[{"fingerprint":"..","rule_id":"..","path":"..","line":N}]}`.
+//! Only the fingerprint decides: the same secret moved to another line or
+//! file stays baselined (it is the same, already known, leak).
+
+use std::collections::HashSet;
+
+use serde::{Deserialize, Serialize};
+
+use super::ScanError;
+use super::finding::{DropReason, Dropped, Finding, ScanOutcome};
+
+/// One accepted finding. `rule_id`, `path` and `line` are for humans.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BaselineEntry {
+    pub fingerprint: String,
+    #[serde(default)]
+    pub rule_id: String,
+    #[serde(default)]
+    pub path: String,
+    #[serde(default)]
+    pub line: usize,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct BaselineFile {
+    version: u64,
+    #[serde(default)]
+    fingerprints: Vec<BaselineEntry>,
+}
+
+/// A set of accepted finding fingerprints.
+#[derive(Debug, Clone, Default)]
+pub struct Baseline {
+    entries: Vec<BaselineEntry>,
+    index: HashSet<String>,
+}
+
+impl Baseline {
+    const VERSION: u64 = 1;
+
+    pub fn new() -> Baseline {
+        Baseline::default()
+    }
+
+    pub fn from_json(text: &str) -> Result<Baseline, ScanError> {
+        let file: BaselineFile = serde_json::from_str(text).map_err(ScanError::Baseline)?;
+        if file.version != Self::VERSION {
+            return Err(ScanError::BaselineVersion {
+                found: file.version,
+            });
+        }
+        let mut baseline = Baseline::new();
+        for entry in file.fingerprints {
+            baseline.push(entry);
+        }
+        Ok(baseline)
+    }
+
+    /// Pretty JSON, entries sorted by path, line and fingerprint (stable diffs).
+    pub fn to_json(&self) -> Result<String, ScanError> {
+        let mut fingerprints = self.entries.clone();
+        fingerprints.sort_by(|a, b| {
+            (&a.path, a.line, &a.fingerprint).cmp(&(&b.path, b.line, &b.fingerprint))
+        });
+        serde_json::to_string_pretty(&BaselineFile {
+            version: Self::VERSION,
+            fingerprints,
+        })
+        .map_err(ScanError::Baseline)
+    }
+
+    /// Accepts `finding` (found in `path`).
+    pub fn add(&mut self, path: &str, finding: &Finding) {
+        let entry = BaselineEntry {
+            fingerprint: finding.fingerprint.clone(),
+            rule_id: finding.rule_id.clone(),
+            path: path.to_string(),
+            line: finding.line,
+        };
+        if !self.entries.contains(&entry) {
+            self.push(entry);
+        }
+    }
+
+    fn push(&mut self, entry: BaselineEntry) {
+        self.index.insert(entry.fingerprint.clone());
+        self.entries.push(entry);
+    }
+
+    pub fn contains(&self, finding: &Finding) -> bool {
+        self.index.contains(&finding.fingerprint)
+    }
+
+    pub fn entries(&self) -> &[BaselineEntry] {
+        &self.entries
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+impl ScanOutcome {
+    /// Moves findings whose fingerprint is in `baseline` to `dropped`
+    /// ([`DropReason::Baseline`]).
+    pub fn apply_baseline(&mut self, baseline: &Baseline) {
+        let (known, new): (Vec<Finding>, Vec<Finding>) = std::mem::take(&mut self.findings)
+            .into_iter()
+            .partition(|f| baseline.contains(f));
+        self.findings = new;
+        self.dropped.extend(known.into_iter().map(|f| Dropped {
+            rule_id: f.rule_id,
+            line: f.line,
+            column: f.column,
+            masked: f.masked,
+            fingerprint: f.fingerprint,
+            reason: DropReason::Baseline,
+        }));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scan::{Confidence, Severity};
+
+    fn finding(fp: &str, line: usize) -> Finding {
+        Finding {
+            rule_id: "aws-access-key-id".into(),
+            rule_name: "AWS access key ID".into(),
+            line,
+            column: 1,
+            end_line: line,
+            end_column: 21,
+            masked: "AKIA***".into(),
+            fingerprint: fp.into(),
+            confidence: Confidence::High,
+            severity: Severity::High,
+        }
+    }
+
+    #[test]
+    fn round_trips_and_matches_by_fingerprint() -> Result<(), ScanError> {
+        // GIVEN a baseline with one accepted finding
+        let mut b = Baseline::new();
+        b.add("src/a.py", &finding("ab12", 3));
+        b.add("src/a.py", &finding("ab12", 3));
+        // WHEN written and read back
+        let json = b.to_json()?;
+        let back = Baseline::from_json(&json)?;
+        // THEN the format is the documented one, without duplicates
+        assert!(json.contains("\"version\": 1"), "{json}");
+        assert_eq!(back.len(), 1);
+        assert_eq!(back.entries()[0].path, "src/a.py");
+        // AND the same secret elsewhere is still baselined; another is not
+        assert!(back.contains(&finding("ab12", 99)));
+        assert!(!back.contains(&finding("cd34", 3)));
+        Ok(())
+    }
+
+    #[test]
+    fn rejects_other_versions_and_moves_known_findings() -> Result<(), ScanError> {
+        // GIVEN a version-2 file
+        let err = Baseline::from_json(r#"{"version":2,"fingerprints":[]}"#);
+        // THEN it is refused with the version in the message
+        assert!(err.is_err_and(|e| e.to_string().contains("version 2")));
+        // GIVEN an outcome with a known and a new finding
+        let b = Baseline::from_json(
+            r#"{"version":1,"fingerprints":[{"fingerprint":"ab12","rule_id":"aws-access-key-id","path":"x","line":1}]}"#,
+        )?;
+        let mut outcome = ScanOutcome {
+            findings: vec![finding("ab12", 1), finding("cd34", 2)],
+            dropped: Vec::new(),
+        };
+        // WHEN the baseline is applied
+        outcome.apply_baseline(&b);
+        // THEN only the new one stays, the known one is dropped as Baseline
+        assert_eq!(outcome.findings.len(), 1);
+        assert_eq!(outcome.findings[0].fingerprint, "cd34");
+        assert_eq!(outcome.dropped.len(), 1);
+        assert_eq!(outcome.dropped[0].reason, DropReason::Baseline);
+        Ok(())
+    }
+}

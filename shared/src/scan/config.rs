@@ -1,0 +1,202 @@
+//! A repository's `.codewarden.toml`: paths, secrets and rules it allows,
+//! and rules of its own.
+//!
+//! ```toml
+//! [allow]
+//! paths = ["tests/fixtures/**", "*.lock"]   # globs; a glob without '/' matches at any depth
+//! regexes = ['^AKIA[A-Z2-7]{12}TEST$']      # matched against the secret
+//! rules = ["generic-password"]              # rule ids to turn off
+//!
+//! [[rules]]                                 # same fields as shared/rules/*.yml
+//! id = "acme-api-key"
+//! name = "ACME API key"
+//! pattern = '\b(acme_[A-Za-z0-9]{32})\b'
+//! keywords = ["acme_"]
+//! ```
+
+use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
+use regex::bytes::Regex;
+use serde::Deserialize;
+
+use super::ScanError;
+use super::rules::{RuleSpec, compile_regex};
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigFile {
+    #[serde(default)]
+    allow: AllowSection,
+    #[serde(default)]
+    rules: Vec<RuleSpec>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AllowSection {
+    #[serde(default)]
+    paths: Vec<String>,
+    #[serde(default)]
+    regexes: Vec<String>,
+    #[serde(default)]
+    rules: Vec<String>,
+}
+
+/// A parsed `.codewarden.toml`. Apply it with [`Rules::with_config`]; ask
+/// [`RepoConfig::path_allowed`] before scanning a path.
+///
+/// [`Rules::with_config`]: super::Rules::with_config
+#[derive(Debug, Clone)]
+pub struct RepoConfig {
+    allow_paths: GlobSet,
+    allow_regexes: Vec<Regex>,
+    disabled_rules: Vec<String>,
+    extra_rules: Vec<RuleSpec>,
+}
+
+impl Default for RepoConfig {
+    fn default() -> Self {
+        RepoConfig {
+            allow_paths: GlobSet::empty(),
+            allow_regexes: Vec::new(),
+            disabled_rules: Vec::new(),
+            extra_rules: Vec::new(),
+        }
+    }
+}
+
+impl RepoConfig {
+    /// The file name enumerators look for at the repository root.
+    pub const FILE_NAME: &'static str = ".codewarden.toml";
+
+    /// Parses the text of a `.codewarden.toml`. Globs and regexes are
+    /// checked here; extra rules are compiled by [`Rules::with_config`].
+    ///
+    /// [`Rules::with_config`]: super::Rules::with_config
+    pub fn from_toml(text: &str) -> Result<RepoConfig, ScanError> {
+        let file: ConfigFile = toml::from_str(text).map_err(|e| ScanError::Config {
+            // The message only: toml's Display quotes the offending line,
+            // which may be an allowlisted secret.
+            line: e
+                .span()
+                .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1),
+            message: e.message().to_string(),
+        })?;
+        let mut globs = GlobSetBuilder::new();
+        for (index, pattern) in file.allow.paths.iter().enumerate() {
+            // Like .gitignore: a pattern without '/' matches a name at any depth.
+            let full = if pattern.contains('/') {
+                pattern.trim_start_matches("./").to_string()
+            } else {
+                format!("**/{pattern}")
+            };
+            let glob = GlobBuilder::new(&full)
+                .literal_separator(true)
+                .build()
+                .map_err(|e| ScanError::Glob {
+                    index,
+                    glob: pattern.clone(),
+                    message: e.kind().to_string(),
+                })?;
+            globs.add(glob);
+        }
+        let allow_paths = globs.build().map_err(|e| ScanError::Glob {
+            index: 0,
+            glob: String::new(),
+            message: e.to_string(),
+        })?;
+        let mut allow_regexes = Vec::new();
+        for (index, pattern) in file.allow.regexes.iter().enumerate() {
+            let re = compile_regex(pattern).map_err(|e| ScanError::AllowRegex {
+                index,
+                // The last line of regex's message is the error kind; the
+                // lines before quote the pattern (possibly a literal secret).
+                message: e.to_string().lines().last().unwrap_or_default().to_string(),
+            })?;
+            allow_regexes.push(re);
+        }
+        Ok(RepoConfig {
+            allow_paths,
+            allow_regexes,
+            disabled_rules: file.allow.rules,
+            extra_rules: file.rules,
+        })
+    }
+
+    /// Whether `path` (relative to the repository root, `/` or `\`
+    /// separated) matches an `[allow] paths` glob: findings there are
+    /// allowed, so the file need not be scanned.
+    pub fn path_allowed(&self, path: &str) -> bool {
+        let normalized = path.replace('\\', "/");
+        self.allow_paths
+            .is_match(normalized.trim_start_matches("./").trim_start_matches('/'))
+    }
+
+    /// Rule ids listed in `[allow] rules`.
+    pub fn disabled_rules(&self) -> &[String] {
+        &self.disabled_rules
+    }
+
+    pub(crate) fn extra_rules(&self) -> &[RuleSpec] {
+        &self.extra_rules
+    }
+
+    pub(crate) fn allow_regexes(&self) -> &[Regex] {
+        &self.allow_regexes
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_all_sections() -> Result<(), ScanError> {
+        // GIVEN a config with every section
+        let cfg = RepoConfig::from_toml(
+            r#"
+[allow]
+paths = ["tests/fixtures/**", "*.lock", "./docs/*.md"]
+regexes = ['^AKIA[A-Z2-7]{12}TEST$']
+rules = ["generic-password"]
+
+[[rules]]
+id = "acme-api-key"
+name = "ACME API key"
+pattern = '\b(acme_[A-Za-z0-9]{32})\b'
+keywords = ["acme_"]
+"#,
+        )?;
+        // THEN paths match as documented
+        assert!(cfg.path_allowed("tests/fixtures/a/b.env"));
+        assert!(cfg.path_allowed("./Cargo.lock"));
+        assert!(cfg.path_allowed("sub\\dir\\yarn.lock"));
+        assert!(cfg.path_allowed("docs/readme.md"));
+        assert!(!cfg.path_allowed("docs/deep/readme.md"));
+        assert!(!cfg.path_allowed("src/main.rs"));
+        assert_eq!(cfg.disabled_rules(), ["generic-password"]);
+        assert_eq!(cfg.extra_rules().len(), 1);
+        assert_eq!(cfg.allow_regexes().len(), 1);
+        Ok(())
+    }
+
+    #[test]
+    fn errors_do_not_quote_the_config() {
+        // GIVEN an invalid regex and a syntax error next to a secret-looking value
+        let bad_regex = RepoConfig::from_toml("[allow]\nregexes = ['(AKIAZ7Q3XK2LMNB4RT6Y']\n");
+        let bad_toml = RepoConfig::from_toml("[allow]\nregexes = 'AKIAZ7Q3XK2LMNB4RT6Y\n");
+        // THEN both fail, naming where, without the value
+        for res in [bad_regex, bad_toml] {
+            let msg = res.err().map(|e| e.to_string()).unwrap_or_default();
+            assert!(msg.contains(".codewarden.toml"), "{msg}");
+            assert!(!msg.contains("AKIAZ7Q3XK2LMNB4RT6Y"), "{msg}");
+        }
+    }
+
+    #[test]
+    fn unknown_keys_are_rejected() {
+        // GIVEN a typo in a section key
+        let res = RepoConfig::from_toml("[allow]\npath = ['x']\n");
+        // THEN it is an error rather than a silently ignored allowlist
+        assert!(res.is_err());
+    }
+}

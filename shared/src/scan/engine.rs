@@ -1,0 +1,611 @@
+//! The scanning pipeline: keyword prefilter → windowed regexes → validators
+//! and precision filters → de-duplication → suppression (allowlist, pragma).
+
+use std::ops::Range;
+
+use super::filters;
+use super::finding::{DropReason, Dropped, Finding, ScanOutcome, fingerprint, mask};
+use super::rules::{Rule, Rules, RulesInner, Window};
+
+/// Inputs with a NUL byte in their first 8 KiB are treated as binary.
+const BINARY_SNIFF_LEN: usize = 8 * 1024;
+
+/// How far back a candidate looks for an enclosing PEM block
+/// (`-----BEGIN CERTIFICATE-----`), to recognise public material.
+const BLOCK_LOOKBACK: usize = 16 * 1024;
+
+/// Regions of one rule closer than this are searched as one: a regex call
+/// has a fixed cost that exceeds scanning this many bytes.
+const MERGE_GAP: usize = 0;
+
+/// How many neighbours (by start) a candidate is compared with for duplicates.
+const DEDUP_REACH: usize = 64;
+
+/// The pragma that suppresses findings on its line.
+const PRAGMA: &[u8] = b"codewarden:allow";
+
+/// Whether `input` looks binary (a NUL byte in its first 8 KiB), as git and
+/// ripgrep decide. Callers usually skip such inputs; [`Scanner::scan`] itself
+/// scans whatever it is given.
+pub fn looks_binary(input: &[u8]) -> bool {
+    input[..input.len().min(BINARY_SNIFF_LEN)].contains(&0)
+}
+
+/// Runs a rule set over byte inputs. Cheap to clone and to share between
+/// threads; holds no per-scan state.
+#[derive(Debug, Clone)]
+pub struct Scanner {
+    rules: Rules,
+}
+
+/// A regex match of one rule, before filtering.
+#[derive(Debug, Clone)]
+struct Candidate {
+    rule: usize,
+    /// The capture group: the secret.
+    secret: Range<usize>,
+    /// The whole match (the pragma may sit on any of its lines).
+    whole: Range<usize>,
+}
+
+/// A region of the input one rule's regex runs on.
+#[derive(Debug, Clone, Copy)]
+struct Span {
+    rule: usize,
+    start: usize,
+    end: usize,
+    /// The region was cut inside a line by the byte cap: a match touching a
+    /// cut edge may be a truncated token and is ignored.
+    cut_start: bool,
+    cut_end: bool,
+}
+
+impl Scanner {
+    pub fn new(rules: &Rules) -> Scanner {
+        Scanner {
+            rules: rules.clone(),
+        }
+    }
+
+    /// The rules this scanner runs.
+    pub fn rules(&self) -> &Rules {
+        &self.rules
+    }
+
+    /// The findings in `input` (any bytes; invalid UTF-8 is fine), in order
+    /// of position.
+    pub fn scan(&self, input: &[u8]) -> Vec<Finding> {
+        self.run(input, false).findings
+    }
+
+    /// Like [`Scanner::scan`], plus every candidate that was dropped and why.
+    pub fn scan_explained(&self, input: &[u8]) -> ScanOutcome {
+        self.run(input, true)
+    }
+
+    fn run(&self, input: &[u8], explain: bool) -> ScanOutcome {
+        let inner = &*self.rules.inner;
+        let mut index = None;
+        let mut candidates = candidates(inner, input, &mut index);
+        if candidates.is_empty() {
+            return ScanOutcome::default();
+        }
+        let lines = index.get_or_insert_with(|| LineIndex::new(input));
+        candidates.sort_by_key(|c| (c.secret.start, c.secret.end, c.rule));
+        candidates.dedup_by_key(|c| (c.secret.start, c.secret.end, c.rule));
+
+        let mut kept: Vec<Candidate> = Vec::new();
+        let mut dropped: Vec<(Candidate, DropReason)> = Vec::new();
+        for c in candidates {
+            match drop_reason(inner, input, &c) {
+                None => kept.push(c),
+                Some(reason) => dropped.push((c, reason)),
+            }
+        }
+
+        // One secret, one finding: the same text found by several rules is
+        // reported by the most specific, and a generic rule's match that
+        // overlaps a specific rule's finding is dropped.
+        // `kept` is sorted by start; overlapping candidates are neighbours
+        // (more than DEDUP_REACH overlapping matches would be pathological).
+        let mut survivors: Vec<Candidate> = Vec::with_capacity(kept.len());
+        for (i, c) in kept.iter().enumerate() {
+            let near = &kept[i.saturating_sub(DEDUP_REACH)..(i + DEDUP_REACH).min(kept.len())];
+            let better = near.iter().find(|o| {
+                let (r, ro) = (&inner.rules[c.rule], &inner.rules[o.rule]);
+                let same_text = o.secret == c.secret;
+                let overlaps = o.secret.start < c.secret.end && c.secret.start < o.secret.end;
+                o.rule != c.rule
+                    && ((same_text && rank(ro, o.rule) > rank(r, c.rule))
+                        || (overlaps && !same_text && r.generic && !ro.generic))
+            });
+            match better {
+                Some(o) => dropped.push((
+                    c.clone(),
+                    DropReason::Duplicate {
+                        kept_rule_id: inner.rules[o.rule].id().to_string(),
+                    },
+                )),
+                None => survivors.push(c.clone()),
+            }
+        }
+
+        let mut findings = Vec::with_capacity(survivors.len());
+        for c in survivors {
+            let secret = &input[c.secret.clone()];
+            let rule = &inner.rules[c.rule];
+            if inner.allow_regexes.iter().any(|re| re.is_match(secret)) {
+                dropped.push((c, DropReason::AllowlistRegex));
+            } else if pragma_allows(input, &c.whole, rule.id()) {
+                dropped.push((c, DropReason::Pragma));
+            } else {
+                findings.push(finding(rule, input, &c, lines));
+            }
+        }
+        findings
+            .sort_by(|a, b| (a.line, a.column, &a.rule_id).cmp(&(b.line, b.column, &b.rule_id)));
+
+        let mut outcome = ScanOutcome {
+            findings,
+            dropped: Vec::new(),
+        };
+        if explain {
+            dropped.sort_by_key(|(c, _)| (c.secret.start, c.rule));
+            outcome.dropped = dropped
+                .into_iter()
+                .map(|(c, reason)| {
+                    let rule = &inner.rules[c.rule];
+                    let secret = &input[c.secret.clone()];
+                    let (line, column) = lines.position(c.secret.start);
+                    Dropped {
+                        rule_id: rule.id().to_string(),
+                        line,
+                        column,
+                        masked: mask(secret),
+                        fingerprint: fingerprint(rule.id(), secret),
+                        reason,
+                    }
+                })
+                .collect();
+        }
+        outcome
+    }
+}
+
+/// Preference between rules reporting the same text: specific over
+/// generic, then confidence, then the earlier rule.
+fn rank(rule: &Rule, index: usize) -> (bool, u8, std::cmp::Reverse<usize>) {
+    (
+        !rule.generic,
+        rule.confidence() as u8,
+        std::cmp::Reverse(index),
+    )
+}
+
+fn finding(rule: &Rule, input: &[u8], c: &Candidate, lines: &LineIndex) -> Finding {
+    let secret = &input[c.secret.clone()];
+    let (line, column) = lines.position(c.secret.start);
+    let (end_line, end_column) = lines.position(c.secret.end);
+    Finding {
+        rule_id: rule.id().to_string(),
+        rule_name: rule.name().to_string(),
+        line,
+        column,
+        end_line,
+        end_column,
+        masked: mask(secret),
+        fingerprint: fingerprint(rule.id(), secret),
+        confidence: rule.confidence(),
+        severity: rule.severity(),
+    }
+}
+
+/// Prefilter and regexes: every match of a rule near one of its keywords.
+/// Builds the line index on the first keyword hit.
+fn candidates(inner: &RulesInner, input: &[u8], lines: &mut Option<LineIndex>) -> Vec<Candidate> {
+    let Some(prefilter) = &inner.prefilter else {
+        return Vec::new();
+    };
+    // Regions per rule, merged on the fly: hits arrive in input order, so a
+    // rule's new region usually extends its open one. Each byte is then
+    // searched at most once per rule however many keywords hit around it.
+    let mut open: Vec<Option<Span>> = vec![None; inner.rules.len()];
+    let mut closed: Vec<Span> = Vec::new();
+    let mut add = |span: Span| match &mut open[span.rule] {
+        Some(o) if span.start >= o.start && span.start <= o.end + MERGE_GAP => {
+            if span.end > o.end {
+                o.end = span.end;
+                o.cut_end = span.cut_end;
+            }
+        }
+        slot => {
+            if let Some(o) = slot.replace(span) {
+                closed.push(o);
+            }
+        }
+    };
+    match prefilter.try_find_overlapping_iter(input) {
+        Ok(hits) => {
+            // Windows of one hit, per window kind (rules of a keyword
+            // usually share one).
+            let mut memo: Vec<(Window, Span)> = Vec::with_capacity(2);
+            for hit in hits {
+                let Some(rule_ids) = inner.keyword_rules.get(hit.pattern().as_usize()) else {
+                    continue;
+                };
+                let index = lines.get_or_insert_with(|| LineIndex::new(input));
+                memo.clear();
+                for &rule in rule_ids {
+                    let kind = inner.rules[rule].window;
+                    let span = match memo.iter().find(|(k, _)| *k == kind) {
+                        Some((_, s)) => *s,
+                        None => {
+                            let s = window(input, index, hit.start(), hit.end(), kind);
+                            memo.push((kind, s));
+                            s
+                        }
+                    };
+                    add(Span { rule, ..span });
+                }
+            }
+        }
+        // Cannot happen with the automaton we build (Standard match kind);
+        // if it did, scanning everything is slow but loses nothing.
+        Err(_) => {
+            for rule in 0..inner.rules.len() {
+                add(Span {
+                    rule,
+                    start: 0,
+                    end: input.len(),
+                    cut_start: false,
+                    cut_end: false,
+                });
+            }
+        }
+    }
+    closed.extend(open.into_iter().flatten());
+    // Regions of one rule may still overlap when hits come out of order
+    // (overlapping keywords); the duplicate candidates that can cause are
+    // removed by the caller's dedup, which is cheaper than sorting here.
+    let merged = closed;
+
+    let mut out = Vec::new();
+    for s in merged {
+        let rule = &inner.rules[s.rule];
+        let hay = &input[s.start..s.end];
+        // Most regions hold no match: the plain DFA check is the cheapest
+        // way to say so (captures cost allocations per call).
+        if !rule.regex.is_match(hay) {
+            continue;
+        }
+        for caps in rule.regex.captures_iter(hay) {
+            let (Some(whole), Some(secret)) = (caps.get(0), caps.get(1)) else {
+                continue;
+            };
+            if secret.is_empty()
+                || (s.cut_start && whole.start() == 0)
+                || (s.cut_end && whole.end() == hay.len())
+            {
+                continue;
+            }
+            out.push(Candidate {
+                rule: s.rule,
+                secret: s.start + secret.start()..s.start + secret.end(),
+                whole: s.start + whole.start()..s.start + whole.end(),
+            });
+        }
+    }
+    out
+}
+
+/// The region around a keyword hit: its line plus `kind.lines` whole lines
+/// on each side, capped at `kind.bytes` on each side of the hit.
+fn window(input: &[u8], lines: &LineIndex, hit_start: usize, hit_end: usize, kind: Window) -> Span {
+    let first = lines.line_of(hit_start);
+    let last = lines.line_of(hit_end.max(hit_start + 1) - 1);
+    let lo = hit_start.saturating_sub(kind.bytes);
+    let hi = hit_end.saturating_add(kind.bytes).min(input.len());
+    let mut start = lines.start_of(first.saturating_sub(kind.lines));
+    let mut cut_start = false;
+    if start < lo {
+        start = lo;
+        cut_start = input[lo - 1] != b'\n';
+    }
+    let mut end = lines.end_of(last.saturating_add(kind.lines));
+    let mut cut_end = false;
+    if end > hi {
+        end = hi;
+        cut_end = input[hi] != b'\n';
+    }
+    Span {
+        rule: 0,
+        start,
+        end,
+        cut_start,
+        cut_end,
+    }
+}
+
+/// Positions of the newlines of one input: line lookups in O(log n), built
+/// once per scan (only when a keyword hits).
+#[derive(Debug)]
+struct LineIndex {
+    newlines: Vec<usize>,
+    len: usize,
+}
+
+impl LineIndex {
+    fn new(input: &[u8]) -> LineIndex {
+        // Eight bytes at a time: skip words without a newline (SWAR zero-byte test).
+        const ONES: u64 = 0x0101_0101_0101_0101;
+        const HIGHS: u64 = 0x8080_8080_8080_8080;
+        const NEWLINES: u64 = ONES * b'\n' as u64;
+        let mut newlines = Vec::with_capacity(input.len() / 32);
+        let chunks = input.chunks_exact(8);
+        let tail_start = input.len() - chunks.remainder().len();
+        for (n, chunk) in chunks.enumerate() {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(chunk);
+            let x = u64::from_le_bytes(word) ^ NEWLINES;
+            if x.wrapping_sub(ONES) & !x & HIGHS != 0 {
+                let base = n * 8;
+                newlines.extend(
+                    chunk
+                        .iter()
+                        .enumerate()
+                        .filter(|&(_, &b)| b == b'\n')
+                        .map(|(i, _)| base + i),
+                );
+            }
+        }
+        newlines.extend(
+            input[tail_start..]
+                .iter()
+                .enumerate()
+                .filter(|&(_, &b)| b == b'\n')
+                .map(|(i, _)| tail_start + i),
+        );
+        LineIndex {
+            newlines,
+            len: input.len(),
+        }
+    }
+
+    /// 0-based line of byte `pos`.
+    fn line_of(&self, pos: usize) -> usize {
+        self.newlines.partition_point(|&n| n < pos)
+    }
+
+    /// First byte of 0-based `line` (clamped to the last line).
+    fn start_of(&self, line: usize) -> usize {
+        match line.min(self.newlines.len()) {
+            0 => 0,
+            l => self.newlines[l - 1] + 1,
+        }
+    }
+
+    /// Position of the newline ending 0-based `line` (or the input's end).
+    fn end_of(&self, line: usize) -> usize {
+        self.newlines.get(line).copied().unwrap_or(self.len)
+    }
+
+    /// (1-based line, 1-based byte column) of byte `pos`.
+    fn position(&self, pos: usize) -> (usize, usize) {
+        let line = self.line_of(pos);
+        (line + 1, pos - self.start_of(line) + 1)
+    }
+}
+
+fn line_start(input: &[u8], pos: usize) -> usize {
+    input[..pos]
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |p| p + 1)
+}
+
+fn line_end(input: &[u8], pos: usize) -> usize {
+    input[pos..]
+        .iter()
+        .position(|&b| b == b'\n')
+        .map_or(input.len(), |p| pos + p)
+}
+
+/// The precision filters, in order; the first that applies is the reason.
+fn drop_reason(inner: &RulesInner, input: &[u8], c: &Candidate) -> Option<DropReason> {
+    let rule = &inner.rules[c.rule];
+    let secret = &input[c.secret.clone()];
+    if let Some(v) = rule.validator
+        && !v.check(secret)
+    {
+        return Some(DropReason::ChecksumFailed {
+            validator: v.name().to_string(),
+        });
+    }
+    if rule.excludes.iter().any(|re| re.is_match(secret)) {
+        return Some(DropReason::RuleExclude);
+    }
+    if filters::is_example_key(secret) {
+        return Some(DropReason::ExampleKey);
+    }
+    let before_line = &input[line_start(input, c.secret.start)..c.secret.start];
+    if filters::is_placeholder(secret, before_line) {
+        return Some(DropReason::Placeholder);
+    }
+    let before_block = &input[c.secret.start.saturating_sub(BLOCK_LOOKBACK)..c.secret.start];
+    if filters::is_public_material(secret, before_line, before_block) {
+        return Some(DropReason::PublicMaterial);
+    }
+    if !rule.exempt.uuid && filters::is_uuid(secret) {
+        return Some(DropReason::Uuid);
+    }
+    if rule.generic && !rule.exempt.hex && filters::is_hex_digest(secret) {
+        return Some(DropReason::Hash);
+    }
+    if filters::is_fake_pattern(secret) {
+        return Some(DropReason::FakePattern);
+    }
+    if let Some(min) = rule.min_entropy {
+        let entropy = filters::entropy(secret);
+        if entropy < min {
+            return Some(DropReason::LowEntropy { entropy, min });
+        }
+    }
+    None
+}
+
+/// Whether a `codewarden:allow` pragma on any line of the match allows `rule_id`.
+/// `codewarden:allow` alone allows every rule; `codewarden:allow a-rule, b-rule`
+/// only those (ids start with a letter; anything else after the pragma, such
+/// as `-- reason`, is a comment).
+fn pragma_allows(input: &[u8], whole: &Range<usize>, rule_id: &str) -> bool {
+    let from = line_start(input, whole.start);
+    let to = line_end(
+        input,
+        whole
+            .end
+            .max(whole.start + 1)
+            .min(input.len())
+            .saturating_sub(1),
+    );
+    let region = &input[from..to.max(from)];
+    let mut rest = region;
+    while let Some(at) = find(rest, PRAGMA) {
+        let after = &rest[at + PRAGMA.len()..];
+        let ids = pragma_ids(after);
+        if ids.is_empty() || ids.contains(&rule_id.as_bytes()) {
+            return true;
+        }
+        rest = after;
+    }
+    false
+}
+
+fn pragma_ids(after: &[u8]) -> Vec<&[u8]> {
+    let mut ids = Vec::new();
+    let mut i = 0;
+    let skip_blank = |i: &mut usize| {
+        while *i < after.len() && matches!(after[*i], b' ' | b'\t') {
+            *i += 1;
+        }
+    };
+    skip_blank(&mut i);
+    loop {
+        if i >= after.len() || !after[i].is_ascii_alphabetic() {
+            break;
+        }
+        let start = i;
+        while i < after.len()
+            && (after[i].is_ascii_alphanumeric() || after[i] == b'-' || after[i] == b'_')
+        {
+            i += 1;
+        }
+        ids.push(&after[start..i]);
+        skip_blank(&mut i);
+        if i < after.len() && after[i] == b',' {
+            i += 1;
+            skip_blank(&mut i);
+        } else {
+            break;
+        }
+    }
+    ids
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn binary_detection_looks_at_the_first_8_kib() {
+        // GIVEN text, text with an early NUL, and a NUL after 8 KiB
+        let mut late = vec![b'a'; 9000];
+        late.push(0);
+        // THEN only the early NUL makes it binary
+        assert!(!looks_binary(b"fn main() {}\n"));
+        assert!(looks_binary(b"\x7fELF\x02\x01\x01\x00\x00"));
+        assert!(!looks_binary(&late));
+        assert!(!looks_binary(b""));
+    }
+
+    #[test]
+    fn window_takes_whole_lines_around_the_hit() {
+        // GIVEN five lines and a hit on the third
+        let input = b"l1\nl2\nl3 HIT\nl4\nl5\nl6";
+        let lines = LineIndex::new(input);
+        let hit = 6 + 3;
+        // WHEN the window has one line of context
+        let s = window(
+            input,
+            &lines,
+            hit,
+            hit + 3,
+            Window {
+                lines: 1,
+                bytes: 100,
+            },
+        );
+        // THEN it spans lines 2 to 4, not cut
+        assert_eq!(&input[s.start..s.end], b"l2\nl3 HIT\nl4");
+        assert!(!s.cut_start && !s.cut_end);
+        // AND a byte cap inside a line marks the cut
+        let s = window(input, &lines, hit, hit + 3, Window { lines: 1, bytes: 2 });
+        assert_eq!(&input[s.start..s.end], b"3 HIT\nl");
+        assert!(s.cut_start && s.cut_end);
+        // AND windows at the input's edges stop there
+        let s = window(
+            input,
+            &lines,
+            0,
+            2,
+            Window {
+                lines: 3,
+                bytes: 100,
+            },
+        );
+        assert_eq!(&input[s.start..s.end], b"l1\nl2\nl3 HIT\nl4");
+        let s = window(
+            input,
+            &lines,
+            input.len() - 2,
+            input.len(),
+            Window {
+                lines: 1,
+                bytes: 100,
+            },
+        );
+        assert_eq!(&input[s.start..s.end], b"l5\nl6");
+    }
+
+    #[test]
+    fn line_index_handles_crlf_and_edges() {
+        // GIVEN CRLF text
+        let input = b"a\r\nbb\r\nccc";
+        let lines = LineIndex::new(input);
+        // THEN positions map to 1-based line and byte column, in any order
+        assert_eq!(lines.position(8), (3, 2));
+        assert_eq!(lines.position(3), (2, 1));
+        assert_eq!(lines.position(0), (1, 1));
+        assert_eq!(lines.position(10), (3, 4));
+        assert_eq!(lines.position(2), (1, 3));
+        // AND the word-at-a-time scan finds every newline, in and after whole words
+        let text = b"0123456\n89\n\n\n45678901234\n67\n";
+        let expected: Vec<usize> = (0..text.len()).filter(|&i| text[i] == b'\n').collect();
+        assert_eq!(LineIndex::new(text).newlines, expected);
+    }
+
+    #[test]
+    fn pragma_ids_are_parsed() {
+        // GIVEN pragma tails
+        // THEN ids are read up to the first non-id text
+        assert!(pragma_ids(b"").is_empty());
+        assert!(pragma_ids(b" -- test fixture").is_empty());
+        assert_eq!(
+            pragma_ids(b" aws-access-key-id, github-pat # why"),
+            vec![&b"aws-access-key-id"[..], b"github-pat"]
+        );
+    }
+}

@@ -1,0 +1,111 @@
+//! The detection engine: bytes in, findings out.
+//!
+//! Pure and synchronous: no AWS, no files, no environment. What to scan
+//! (commits, blobs, directories) and where findings go (SNS, comments,
+//! SARIF) live elsewhere; this module only answers "which credentials are in
+//! these bytes, and where".
+//!
+//! # Pipeline
+//!
+//! 1. **Prefilter.** One case-insensitive Aho-Corasick automaton over the
+//!    distinct `keywords` of all rules scans the input once. Input without
+//!    any keyword costs only that pass.
+//! 2. **Windowed regex.** Each keyword hit selects the rules using that
+//!    keyword; each such rule's regex (a `regex::bytes::Regex`, ASCII
+//!    classes) runs on a window around the hit: the hit's line plus 1 line
+//!    on each side, at most 4 KiB each way (`context_lines: N` for more;
+//!    `multiline: true`: 256 lines, 64 KiB, for PEM blocks and JSON
+//!    documents). Overlapping windows
+//!    of one rule are merged first, so a byte is searched at most once per
+//!    rule. There is never a loop of every rule over every line. The single
+//!    capture group is the secret.
+//! 3. **Validators.** A rule's `validate:` checksum (e.g. `github-crc32`)
+//!    must hold; see `validate.rs` for how to add one.
+//! 4. **Precision filters.** Documentation example keys, placeholders and
+//!    variable references, public keys and certificates, UUIDs, hex digests
+//!    and git object ids (generic rules), repeated/sequential fakes, the
+//!    rule's `min_entropy` and `exclude` patterns. One secret is reported
+//!    once: by the most specific of the rules that matched it.
+//! 5. **Suppression.** `.codewarden.toml` `[allow] regexes` ([`RepoConfig`],
+//!    applied through [`Rules::with_config`]), a `codewarden:allow [rule-id,...]`
+//!    comment on a line of the match, and a [`Baseline`] of fingerprints
+//!    ([`ScanOutcome::apply_baseline`]).
+//!
+//! [`Scanner::scan_explained`] returns what was dropped at steps 3–5 and why
+//! ([`DropReason`]), for `codewarden scan --explain`.
+//!
+//! A [`Finding`] never holds the secret: a masked preview (at most 4 leading
+//! characters) and a fingerprint (SHA-256 of rule id, a 0 byte, the secret).
+//!
+//! # Adding a rule
+//!
+//! Add an entry to a file in `shared/rules/` (format: `shared/rules/README.md`;
+//! a new `*.yml` file is picked up by `build.rs` on its own), with at least
+//! one example and one negative example, then run
+//! `cargo test -p shared --test rules`: it compiles every rule and checks
+//! that each example is reported and no negative example is.
+//!
+//! # Example
+//!
+//! ```
+//! use shared::scan::{Rules, Scanner, looks_binary};
+//!
+//! let rules = Rules::builtin()?;
+//! let scanner = Scanner::new(rules);
+//! let input = b"[default]\naws_access_key_id = AKIAZ7Q3XK2LMNB4RT6Y\n";
+//! assert!(!looks_binary(input));
+//! let findings = scanner.scan(input);
+//! assert_eq!(findings[0].rule_id, "aws-access-key-id");
+//! assert_eq!((findings[0].line, findings[0].column), (2, 21));
+//! assert_eq!(findings[0].masked, "AKIA***");
+//!
+//! // The documentation key is recognised and dropped, with the reason.
+//! let outcome = scanner.scan_explained(b"key = AKIAIOSFODNN7EXAMPLE");
+//! assert!(outcome.findings.is_empty());
+//! assert_eq!(outcome.dropped[0].reason.to_string(), "documentation example key");
+//! # Ok::<(), shared::scan::RulesError>(())
+//! ```
+
+mod baseline;
+mod check;
+mod config;
+mod engine;
+mod filters;
+mod finding;
+mod rules;
+mod validate;
+
+pub use baseline::{Baseline, BaselineEntry};
+pub use check::{CheckFailure, CheckProblem};
+pub use config::RepoConfig;
+pub use engine::{Scanner, looks_binary};
+pub use finding::{DropReason, Dropped, Finding, ScanOutcome};
+pub use rules::{Confidence, Rule, RuleProblem, Rules, RulesError, Severity};
+
+/// Errors of the scan module outside rule compilation: a repository's
+/// `.codewarden.toml`, a baseline file. Messages never quote the input (an
+/// allowlist may hold a literal secret).
+#[derive(Debug, thiserror::Error)]
+pub enum ScanError {
+    #[error(transparent)]
+    Rules(#[from] RulesError),
+    #[error(".codewarden.toml is not valid{}: {message}", line.map(|l| format!(" (line {l})")).unwrap_or_default())]
+    Config {
+        line: Option<usize>,
+        message: String,
+    },
+    #[error(".codewarden.toml: [allow] paths[{index}] `{glob}` is not a valid glob: {message}")]
+    Glob {
+        index: usize,
+        glob: String,
+        message: String,
+    },
+    #[error(".codewarden.toml: [allow] regexes[{index}] does not compile: {message}")]
+    AllowRegex { index: usize, message: String },
+    #[error("the baseline is not valid JSON of the documented shape: {0}")]
+    Baseline(#[source] serde_json::Error),
+    #[error(
+        "baseline version {found} is not supported: this codewarden reads version 1; regenerate the baseline"
+    )]
+    BaselineVersion { found: u64 },
+}
