@@ -1,0 +1,502 @@
+//! Enumeration for `codewarden scan --git RANGE` / `--all`: the lines that
+//! commits added, read from a local repository with gix.
+//!
+//! Each commit's tree is diffed against its first parent's (a root commit
+//! against the empty tree), with rename tracking so that a moved file is not
+//! reported again. For each added or modified blob the whole new blob is
+//! scanned, and a finding is kept when one of its lines is an added line: the
+//! line numbers are those of the new file and a secret spanning several lines
+//! is still matched as a whole.
+//!
+//! Merge commits in a range are judged like `git log --cc` does: a line is
+//! new only if it is new against every parent. Otherwise the merge of `main`
+//! into a feature branch would re-report, under the merge, everything that
+//! `main` brought, although those commits were deliberately excluded from
+//! the range (they are scanned on their own when in range). A single commit
+//! (`--git abc123`) is diffed against its first parent only, as asked.
+
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use gix::ObjectId;
+use gix::bstr::{BStr, ByteSlice};
+use gix::diff::blob::{Algorithm, Diff, InternedInput};
+use gix::object::tree::diff::ChangeDetached;
+use gix::revision::plumbing::Spec;
+use rayon::prelude::*;
+
+use crate::engine_glue::{self, ConfigSource, Engine};
+use crate::progress::Counters;
+use crate::report::{ItemError, Located, LocatedDrop, Origin};
+use crate::scan_paths::Scanned;
+
+/// Which commits to scan.
+pub enum Selection<'a> {
+    /// `BASE..TIP` or a single commit.
+    Range(&'a str),
+    /// Every commit reachable from a reference.
+    All,
+}
+
+/// How merge commits are diffed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum MergeDiff {
+    FirstParent,
+    Combined,
+}
+
+/// The commits to scan and the commit whose configuration applies.
+pub struct Plan {
+    commits: Vec<ObjectId>,
+    tip: Option<ObjectId>,
+    merges: MergeDiff,
+}
+
+impl Plan {
+    pub fn commit_count(&self) -> usize {
+        self.commits.len()
+    }
+}
+
+pub fn open(dir: &Path) -> Result<gix::Repository> {
+    let mut repo = gix::discover(dir)
+        .with_context(|| format!("{} is not in a git repository", dir.display()))?;
+    repo.object_cache_size_if_unset(16 * 1024 * 1024);
+    Ok(repo)
+}
+
+/// Resolves the selection into commits.
+pub fn plan(repo: &gix::Repository, selection: &Selection<'_>) -> Result<Plan> {
+    match selection {
+        Selection::All => {
+            let mut tips = Vec::new();
+            let platform = repo.references().context("cannot list the references")?;
+            for reference in platform.all().context("cannot list the references")? {
+                let mut reference = reference
+                    .map_err(|e| anyhow::anyhow!("{e}"))
+                    .context("cannot read a reference")?;
+                // Tags of trees or blobs have no history to scan.
+                if let Ok(commit) = reference.peel_to_commit() {
+                    tips.push(commit.id);
+                }
+            }
+            let head = repo.head_id().ok().map(|id| id.detach());
+            tips.extend(head);
+            tips.sort();
+            tips.dedup();
+            Ok(Plan {
+                commits: walk(repo, tips, Vec::new())?,
+                tip: head,
+                merges: MergeDiff::Combined,
+            })
+        }
+        Selection::Range(spec) => {
+            let parsed = repo
+                .rev_parse(*spec)
+                .with_context(|| format!("invalid git range `{spec}`"))?
+                .detach();
+            match parsed {
+                Spec::Include(id) => {
+                    let commit = peel_commit(repo, id, spec)?;
+                    Ok(Plan {
+                        commits: vec![commit],
+                        tip: Some(commit),
+                        merges: MergeDiff::FirstParent,
+                    })
+                }
+                Spec::Range { from, to } => {
+                    let base = peel_commit(repo, from, spec)?;
+                    let tip = peel_commit(repo, to, spec)?;
+                    Ok(Plan {
+                        commits: walk(repo, vec![tip], vec![base])?,
+                        tip: Some(tip),
+                        merges: MergeDiff::Combined,
+                    })
+                }
+                _ => bail!(
+                    "unsupported git range `{spec}`: use BASE..TIP (commits in TIP but not in BASE) \
+                     or a single commit"
+                ),
+            }
+        }
+    }
+}
+
+fn peel_commit(repo: &gix::Repository, id: ObjectId, spec: &str) -> Result<ObjectId> {
+    let object = repo
+        .find_object(id)
+        .with_context(|| format!("cannot read {id} of `{spec}`"))?;
+    let commit = object
+        .peel_to_commit()
+        .with_context(|| format!("`{spec}` does not name a commit"))?;
+    Ok(commit.id)
+}
+
+fn walk(
+    repo: &gix::Repository,
+    tips: Vec<ObjectId>,
+    hidden: Vec<ObjectId>,
+) -> Result<Vec<ObjectId>> {
+    let mut commits = Vec::new();
+    for info in repo
+        .rev_walk(tips)
+        .with_hidden(hidden)
+        .all()
+        .context("cannot walk the commit graph")?
+    {
+        commits.push(info.context("cannot walk the commit graph")?.id);
+    }
+    Ok(commits)
+}
+
+/// The configuration of a git scan: the work tree's `.codewarden.toml` if
+/// there is one, else the one committed at the tip of the range.
+pub fn config_source(repo: &gix::Repository, plan: &Plan) -> Result<ConfigSource> {
+    if let Some(workdir) = repo.workdir() {
+        let file = workdir.join(crate::scan_cmd::CONFIG_FILE);
+        if file.is_file() {
+            return Ok(ConfigSource::File(file));
+        }
+    }
+    let Some(tip) = plan.tip else {
+        return Ok(ConfigSource::None);
+    };
+    let tree = repo
+        .find_commit(tip)
+        .and_then(|c| c.tree())
+        .with_context(|| format!("cannot read the tree of {tip}"))?;
+    let entry = tree
+        .lookup_entry_by_path(crate::scan_cmd::CONFIG_FILE)
+        .with_context(|| format!("cannot read the tree of {tip}"))?;
+    let Some(entry) = entry.filter(|e| e.mode().is_blob()) else {
+        return Ok(ConfigSource::None);
+    };
+    let blob = repo
+        .find_blob(entry.object_id())
+        .with_context(|| format!("cannot read {} at {tip}", crate::scan_cmd::CONFIG_FILE))?;
+    let text = String::from_utf8(blob.data.clone())
+        .with_context(|| format!("{} at {tip} is not UTF-8", crate::scan_cmd::CONFIG_FILE))?;
+    Ok(ConfigSource::Text {
+        label: format!("{} at commit {tip}", crate::scan_cmd::CONFIG_FILE),
+        text,
+    })
+}
+
+pub struct Options {
+    pub max_file_size: u64,
+    pub explain: bool,
+}
+
+/// Scans every commit of the plan, in parallel on the caller's rayon pool.
+pub fn scan(
+    repo: &gix::ThreadSafeRepository,
+    plan: &Plan,
+    engine: &Engine,
+    options: &Options,
+    counters: &Counters,
+) -> Result<Scanned> {
+    let results: Vec<Result<Scanned, ItemError>> = plan
+        .commits
+        .par_iter()
+        .map_init(
+            || repo.to_thread_local(),
+            |repo, id| {
+                let result = scan_commit(repo, engine, options, plan.merges, *id, counters)
+                    .map_err(|error| ItemError {
+                        path: format!("commit {id}"),
+                        error: format!("{error:#}"),
+                    });
+                counters.commit_done();
+                result
+            },
+        )
+        .collect();
+    let mut scanned = Scanned::default();
+    for result in results {
+        match result {
+            Ok(one) => {
+                scanned.findings.extend(one.findings);
+                scanned.dropped.extend(one.dropped);
+                scanned.errors.extend(one.errors);
+                scanned.skipped.add(&one.skipped);
+                scanned.files += one.files;
+                scanned.bytes += one.bytes;
+            }
+            Err(error) => scanned.errors.push(error),
+        }
+    }
+    Ok(scanned)
+}
+
+/// A blob to scan: where it is, its new id and what it is compared with.
+struct Changed {
+    path: String,
+    id: ObjectId,
+    /// The first parent's version (None: added, so every line is new).
+    previous: Option<ObjectId>,
+}
+
+fn scan_commit(
+    repo: &gix::Repository,
+    engine: &Engine,
+    options: &Options,
+    merges: MergeDiff,
+    id: ObjectId,
+    counters: &Counters,
+) -> Result<Scanned> {
+    let commit = repo.find_commit(id).context("cannot read the commit")?;
+    let origin = origin(&commit)?;
+    let tree = commit.tree().context("cannot read the commit's tree")?;
+    let parents: Vec<ObjectId> = commit.parent_ids().map(|p| p.detach()).collect();
+    let mut parent_trees = Vec::with_capacity(parents.len());
+    for parent in &parents {
+        let parent_tree = repo
+            .find_commit(*parent)
+            .and_then(|c| c.tree())
+            .with_context(|| format!("cannot read the tree of parent {parent}"))?;
+        parent_trees.push(parent_tree);
+        if merges == MergeDiff::FirstParent {
+            break;
+        }
+    }
+    let options_diff =
+        gix::diff::Options::default().with_rewrites(Some(gix::diff::Rewrites::default()));
+    let changes = repo
+        .diff_tree_to_tree(parent_trees.first(), Some(&tree), options_diff)
+        .context("cannot diff the commit against its parent")?;
+
+    let mut scanned = Scanned::default();
+    for change in changes {
+        let (location, mode, new_id, previous) = match change {
+            ChangeDetached::Addition {
+                location,
+                entry_mode,
+                id,
+                ..
+            } => (location, entry_mode, id, None),
+            ChangeDetached::Modification {
+                location,
+                previous_entry_mode,
+                previous_id,
+                entry_mode,
+                id,
+            } => {
+                let previous = previous_entry_mode.is_blob().then_some(previous_id);
+                (location, entry_mode, id, previous)
+            }
+            ChangeDetached::Rewrite {
+                location,
+                source_entry_mode,
+                source_id,
+                entry_mode,
+                id,
+                ..
+            } => {
+                let previous = source_entry_mode.is_blob().then_some(source_id);
+                (location, entry_mode, id, previous)
+            }
+            ChangeDetached::Deletion { .. } => continue,
+        };
+        if mode.is_tree() {
+            continue;
+        }
+        if !mode.is_blob() {
+            scanned.skipped.not_a_file += 1;
+            continue;
+        }
+        if previous == Some(new_id) {
+            continue; // a pure rename or mode change adds no line
+        }
+        let path = location.to_str_lossy().into_owned();
+        let changed = Changed {
+            path,
+            id: new_id,
+            previous,
+        };
+        if let Err(error) = scan_blob(
+            repo,
+            engine,
+            options,
+            &parent_trees[1.min(parent_trees.len())..],
+            &changed,
+            &origin,
+            &mut scanned,
+            counters,
+        ) {
+            scanned.errors.push(ItemError {
+                path: format!("{} (commit {id})", changed.path),
+                error: format!("{error:#}"),
+            });
+        }
+    }
+    Ok(scanned)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn scan_blob(
+    repo: &gix::Repository,
+    engine: &Engine,
+    options: &Options,
+    other_parents: &[gix::Tree<'_>],
+    changed: &Changed,
+    origin: &Origin,
+    scanned: &mut Scanned,
+    counters: &Counters,
+) -> Result<()> {
+    if !engine.should_scan(&changed.path) {
+        scanned.skipped.allowlisted_path += 1;
+        return Ok(());
+    }
+    let header = repo
+        .find_header(changed.id)
+        .context("cannot read the blob")?;
+    if header.size() > options.max_file_size {
+        scanned.skipped.too_large += 1;
+        return Ok(());
+    }
+    let new = repo
+        .find_blob(changed.id)
+        .context("cannot read the blob")?
+        .detach()
+        .data;
+    if engine_glue::looks_binary(&new) {
+        scanned.skipped.binary += 1;
+        return Ok(());
+    }
+
+    let old = match changed.previous {
+        Some(previous) => comparable_blob(repo, previous, options.max_file_size)?,
+        None => None,
+    };
+    let mut added = match &old {
+        Some(old) => added_lines(old, &new),
+        None => vec![true; line_count(&new)],
+    };
+    for parent in other_parents {
+        let entry = parent
+            .lookup_entry_by_path(&changed.path)
+            .context("cannot read a merge parent's tree")?;
+        let Some(entry) = entry.filter(|e| e.mode().is_blob()) else {
+            continue; // absent from this parent: every line is new against it
+        };
+        if entry.object_id() == changed.id {
+            added.clear(); // taken whole from this parent: nothing new
+            break;
+        }
+        if let Some(other) = comparable_blob(repo, entry.object_id(), options.max_file_size)? {
+            for (line, is_new) in added.iter_mut().zip(added_lines(&other, &new)) {
+                *line &= is_new;
+            }
+        }
+    }
+
+    scanned.files += 1;
+    scanned.bytes += new.len() as u64;
+    if !added.iter().any(|&a| a) {
+        counters.file_done(new.len(), 0);
+        return Ok(());
+    }
+    let outcome = engine_glue::scan(engine.scanner(), &new, options.explain);
+    let touches_added = |first: usize, last: usize| {
+        (first.max(1)..=last.max(first)).any(|line| added.get(line - 1).copied().unwrap_or(false))
+    };
+    let before = scanned.findings.len();
+    let added_findings = outcome
+        .findings
+        .into_iter()
+        .filter(|f| touches_added(f.line, f.end_line))
+        .collect();
+    scanned.findings.extend(Located::all(
+        &changed.path,
+        Some(origin),
+        &new,
+        added_findings,
+    ));
+    for dropped in outcome.dropped {
+        if touches_added(dropped.line, dropped.line) {
+            scanned.dropped.push(LocatedDrop {
+                path: changed.path.clone(),
+                origin: Some(origin.clone()),
+                dropped,
+            });
+        }
+    }
+    counters.file_done(new.len(), scanned.findings.len() - before);
+    Ok(())
+}
+
+/// A previous version to diff against, unless it is too large or binary (then
+/// every line of the new version counts as added: over-reporting is safer).
+fn comparable_blob(repo: &gix::Repository, id: ObjectId, max: u64) -> Result<Option<Vec<u8>>> {
+    let header = repo
+        .find_header(id)
+        .context("cannot read the previous blob")?;
+    if header.size() > max {
+        return Ok(None);
+    }
+    let data = repo
+        .find_blob(id)
+        .context("cannot read the previous blob")?
+        .detach()
+        .data;
+    Ok((!engine_glue::looks_binary(&data)).then_some(data))
+}
+
+/// For each line of `new` (index = line number - 1): is it added relative to `old`?
+fn added_lines(old: &[u8], new: &[u8]) -> Vec<bool> {
+    let input = InternedInput::new(old, new);
+    let diff = Diff::compute(Algorithm::Histogram, &input);
+    (0..input.after.len() as u32)
+        .map(|line| diff.is_added(line))
+        .collect()
+}
+
+/// Lines as the diff counts them: `\n`-terminated, plus an unterminated last one.
+fn line_count(data: &[u8]) -> usize {
+    let newlines = data.iter().filter(|&&b| b == b'\n').count();
+    newlines + usize::from(!data.is_empty() && !data.ends_with(b"\n"))
+}
+
+fn origin(commit: &gix::Commit<'_>) -> Result<Origin> {
+    let author = commit.author().context("cannot read the commit's author")?;
+    let author = author.trim();
+    let time = author.time().ok();
+    let date = time
+        .and_then(|t| t.format(gix::date::time::format::ISO8601_STRICT).ok())
+        .unwrap_or_default();
+    Ok(Origin {
+        commit: commit.id.to_string(),
+        author: lossy(author.name),
+        email: lossy(author.email),
+        date,
+        time: time.map_or(0, |t| t.seconds),
+    })
+}
+
+fn lossy(text: &BStr) -> String {
+    text.to_str_lossy().into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn added_lines_are_those_of_the_new_version() {
+        // GIVEN a file whose second line changed and which gained a last line
+        let old = b"a\nb\nc\n";
+        let new = b"a\nB\nc\nd";
+        // WHEN diffed
+        let added = added_lines(old, new);
+        // THEN lines 2 and 4 (1-based) are the added ones
+        assert_eq!(added, vec![false, true, false, true]);
+    }
+
+    #[test]
+    fn line_count_matches_the_diff_tokenizer() {
+        for data in [&b""[..], b"x", b"x\n", b"x\ny", b"\n\n"] {
+            let input = InternedInput::new(&b""[..], data);
+            assert_eq!(line_count(data), input.after.len(), "{data:?}");
+        }
+    }
+}
