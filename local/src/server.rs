@@ -100,10 +100,13 @@ pub struct Server {
 
 impl Server {
     /// Binds and starts serving in the background on the current tokio runtime.
-    pub async fn start(config: Config) -> std::io::Result<Server> {
+    pub async fn start(mut config: Config) -> std::io::Result<Server> {
         std::fs::create_dir_all(&config.repos_dir)?;
         let listener = TcpListener::bind(config.bind).await?;
         let addr = listener.local_addr()?;
+        // Record the port actually bound (port 0 picks one): answers that
+        // point back at this server (CodeCommit's cloneUrlHttp) need it.
+        config.bind = addr;
         let state = Arc::new(State::new(config));
         let app = router(state.clone());
         let task = tokio::spawn(async move {
