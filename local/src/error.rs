@@ -41,7 +41,10 @@ impl ApiError {
     }
 
     pub fn throttling() -> Self {
-        Self::client("ThrottlingException", "Rate exceeded (injected by local-aws)")
+        Self::client(
+            "ThrottlingException",
+            "Rate exceeded (injected by local-aws)",
+        )
     }
 
     pub fn internal() -> Self {

@@ -7,7 +7,10 @@ use clap::Parser;
 use local_aws::{Config, Server};
 
 #[derive(Parser)]
-#[command(version, about = "Offline stand-in for the CodeCommit and CodePipeline APIs (codewarden)")]
+#[command(
+    version,
+    about = "Offline stand-in for the CodeCommit and CodePipeline APIs (codewarden)"
+)]
 struct Args {
     /// Directory of git repositories, one per CodeCommit repository.
     #[arg(long, env = "LOCAL_AWS_REPOS", default_value = ".local/repos")]

@@ -154,7 +154,11 @@ const CODECOMMIT_PREFIX: &str = "CodeCommit_20150413.";
 const CODEPIPELINE_PREFIX: &str = "CodePipeline_20150709.";
 
 /// One AWS JSON 1.1 call: `X-Amz-Target: <Service_Version>.<Operation>`.
-async fn aws_json(AxState(state): AxState<Arc<State>>, headers: HeaderMap, body: Bytes) -> Response {
+async fn aws_json(
+    AxState(state): AxState<Arc<State>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let target = headers
         .get("x-amz-target")
         .and_then(|v| v.to_str().ok())
@@ -177,7 +181,11 @@ async fn aws_json(AxState(state): AxState<Arc<State>>, headers: HeaderMap, body:
     }
 }
 
-async fn dispatch(state: Arc<State>, target: &str, body: Bytes) -> Result<serde_json::Value, ApiError> {
+async fn dispatch(
+    state: Arc<State>,
+    target: &str,
+    body: Bytes,
+) -> Result<serde_json::Value, ApiError> {
     let (service, operation) = if let Some(op) = target.strip_prefix(CODECOMMIT_PREFIX) {
         (Service::CodeCommit, op.to_string())
     } else if let Some(op) = target.strip_prefix(CODEPIPELINE_PREFIX) {
@@ -192,8 +200,12 @@ async fn dispatch(state: Arc<State>, target: &str, body: Bytes) -> Result<serde_
     let input: serde_json::Value = if body.is_empty() {
         serde_json::json!({})
     } else {
-        serde_json::from_slice(&body)
-            .map_err(|e| ApiError::client("SerializationException", format!("request body is not JSON: {e}")))?
+        serde_json::from_slice(&body).map_err(|e| {
+            ApiError::client(
+                "SerializationException",
+                format!("request body is not JSON: {e}"),
+            )
+        })?
     };
     // Repository reads are blocking (gix): keep them off the async workers.
     tokio::task::spawn_blocking(move || match service {

@@ -53,7 +53,11 @@ impl LocalAws {
     }
 
     /// POSTs JSON to the admin API (`path` like `/faults`).
-    pub async fn admin_post(&self, path: &str, body: serde_json::Value) -> Result<serde_json::Value> {
+    pub async fn admin_post(
+        &self,
+        path: &str,
+        body: serde_json::Value,
+    ) -> Result<serde_json::Value> {
         admin_request(&self.endpoint(), "POST", path, Some(body)).await
     }
 
@@ -82,7 +86,9 @@ async fn admin_request(
     let mut resp = Vec::new();
     stream.read_to_end(&mut resp).await?;
     let text = String::from_utf8_lossy(&resp);
-    let (head, body) = text.split_once("\r\n\r\n").context("malformed HTTP response")?;
+    let (head, body) = text
+        .split_once("\r\n\r\n")
+        .context("malformed HTTP response")?;
     let status = head.split_whitespace().nth(1).unwrap_or("0");
     if !status.starts_with('2') {
         bail!("admin {method} {path} answered {status}: {body}");
