@@ -53,9 +53,11 @@ pub struct ScanArgs {
     #[arg(long, value_name = "DIR", default_value = ".")]
     pub repo: PathBuf,
 
-    /// Also scan hidden files and directories (`.git` itself never is).
+    /// Skip hidden files and directories. By default they are scanned:
+    /// `.env`, `.npmrc` and `.aws/credentials` are where secrets live
+    /// (`.git` itself is never walked; use --git for history).
     #[arg(long)]
-    pub hidden: bool,
+    pub no_hidden: bool,
 
     /// Do not honour .gitignore, .ignore and git's exclude files.
     #[arg(long)]

@@ -38,7 +38,7 @@ impl Engine {
             }
             ConfigSource::Text { label, text } => (label, text),
         };
-        let config = RepoConfig::from_toml(&text)
+        let config = RepoConfig::from_toml_named(&text, &label)
             .with_context(|| format!("invalid configuration {label}"))?;
         let rules = builtin_rules()?
             .with_config(&config)

@@ -74,7 +74,7 @@ pub fn run(args: &ScanArgs) -> Result<u8> {
             let engine = Engine::load(path_config(args))?;
             let options = scan_paths::Options {
                 roots: &args.paths,
-                hidden: args.hidden,
+                hidden: !args.no_hidden,
                 no_ignore: args.no_ignore,
                 max_file_size: args.max_file_size,
                 explain: args.explain,

@@ -131,8 +131,8 @@ fn colour_can_be_forced_and_no_color_is_honoured() {
 }
 
 #[test]
-fn gitignored_and_hidden_files_are_skipped_unless_asked() {
-    // GIVEN a secret in a .gitignore'd file and one in a hidden file
+fn hidden_files_are_scanned_and_gitignored_ones_skipped_unless_asked() {
+    // GIVEN a secret in a .gitignore'd file, one in a hidden file and one inside .git
     let mut rng = common::Rng::new(4);
     let ignored = common::stripe_key(&mut rng);
     let hidden = common::aws_key_id(&mut rng);
@@ -143,16 +143,23 @@ fn gitignored_and_hidden_files_are_skipped_unless_asked() {
     tree.write(".git/config", format!("token = {}\n", ignored.secret));
     // WHEN scanned by default
     let out = run(tree.path(), &["scan", "--format", "json"]);
-    // THEN neither is reported (no .git either)
-    assert_eq!(code(&out), 0, "{}", stdout(&out));
-    // WHEN the ignore files are not honoured THEN the ignored file is found
-    let out = run(tree.path(), &["scan", "--format", "json", "--no-ignore"]);
-    let found = findings(&json(&out));
-    assert_eq!(found, [("build/out.txt".into(), ignored.rule_id.into(), 1)]);
-    // WHEN hidden files are included THEN the hidden one is found, .git is still not
-    let out = run(tree.path(), &["scan", "--format", "json", "--hidden"]);
+    // THEN the hidden .env is found (that is where secrets live), the ignored file and .git are not
+    assert_eq!(code(&out), 1, "{}", stdout(&out));
     let found = findings(&json(&out));
     assert_eq!(found, [(".env".into(), hidden.rule_id.into(), 1)]);
+    // WHEN the ignore files are not honoured THEN the ignored file is found too
+    let out = run(tree.path(), &["scan", "--format", "json", "--no-ignore"]);
+    let mut found = findings(&json(&out));
+    found.sort();
+    let mut expected = vec![
+        (".env".to_string(), hidden.rule_id.to_string(), 1),
+        ("build/out.txt".to_string(), ignored.rule_id.to_string(), 1),
+    ];
+    expected.sort();
+    assert_eq!(found, expected);
+    // WHEN hidden files are skipped THEN nothing is reported
+    let out = run(tree.path(), &["scan", "--format", "json", "--no-hidden"]);
+    assert_eq!(code(&out), 0, "{}", stdout(&out));
 }
 
 #[test]

@@ -330,6 +330,78 @@ confidence = "high"
 }
 
 #[test]
+fn overlapping_keywords_all_select_their_rules() -> TestResult {
+    // GIVEN rules whose keywords overlap (a prefix, a suffix, one running
+    // past the longer keyword's end), each matching a tag of its own
+    let rule = |id: &str, kw: &str, tag: &str| {
+        format!(
+            "  - id: {id}\n    name: x\n    pattern: '{tag}=(v[0-9a-z]{{5}})'\n    keywords: [{kw}]\n"
+        )
+    };
+    let yaml = format!(
+        "rules:\n{}{}{}{}",
+        rule("kw-pass", "pass", "ps"),
+        rule("kw-password", "password", "pw"),
+        rule("kw-sword", "sword", "sw"),
+        rule("kw-words", "words", "ws"),
+    );
+    let rules = Rules::from_sources(&[("overlap.yml", &yaml)])?;
+    let scanner = Scanner::new(&rules);
+    // WHEN each keyword occurs only inside or across the longest one
+    let input =
+        b"PASSWORD sw=v8f3kq\nPasswords ws=v9g4lr\npassword ps=v7h2mz\npassword pw=v6j5nx\n";
+    let found: Vec<String> = scanner
+        .scan(input)
+        .into_iter()
+        .map(|f| format!("{}:{}", f.rule_id, f.line))
+        .collect();
+    // THEN every rule whose keyword occurs has run
+    assert_eq!(
+        found,
+        ["kw-sword:1", "kw-words:2", "kw-pass:3", "kw-password:4"]
+    );
+    Ok(())
+}
+
+#[test]
+fn invalid_config_rule_errors_do_not_echo_the_pattern() -> TestResult {
+    // GIVEN extra rules whose invalid pattern and exclude hold a planted fake secret,
+    // loaded from a file other than .codewarden.toml
+    let planted = "ghp_PlantedFakeSecret9x8Y7z6W5v4U3t2S1r0Q";
+    let config = RepoConfig::from_toml_named(
+        &format!(
+            "[[rules]]\nid = \"leaky\"\nname = \"Leaky\"\npattern = '({planted}['\nkeywords = [\"ghp_\"]\n\
+             [[rules]]\nid = \"leaky-exclude\"\nname = \"Leaky\"\npattern = '(ghp_x)'\nkeywords = [\"ghp_\"]\nexclude = ['{planted}(']\n"
+        ),
+        "ci/codewarden-ci.toml",
+    )?;
+    // WHEN the rules are applied
+    let err = match Rules::builtin()?.with_config(&config) {
+        Ok(_) => return Err("invalid patterns were accepted".into()),
+        Err(e) => e,
+    };
+    // THEN the error, with its whole source chain, names the file and rule but not the secret
+    let mut text = err.to_string();
+    let mut source = std::error::Error::source(&err);
+    while let Some(e) = source {
+        text.push_str(&format!("\n{e}"));
+        source = e.source();
+    }
+    assert!(!text.contains(planted), "{text}");
+    assert!(!text.contains("PlantedFake"), "{text}");
+    assert!(
+        text.contains("ci/codewarden-ci.toml: rule `leaky`: `pattern` does not compile"),
+        "{text}"
+    );
+    assert!(
+        text.contains("rule `leaky-exclude`: `exclude[0]` does not compile"),
+        "{text}"
+    );
+    assert!(text.contains("unclosed"), "{text}");
+    Ok(())
+}
+
+#[test]
 fn baseline_suppresses_known_findings_only() -> TestResult {
     // GIVEN a baseline made from a first scan
     let scanner = builtin()?;

@@ -19,7 +19,7 @@ use regex::bytes::Regex;
 use serde::Deserialize;
 
 use super::ScanError;
-use super::rules::{RuleSpec, compile_regex};
+use super::rules::{RuleSpec, compile_regex, regex_error_kind};
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -51,11 +51,14 @@ pub struct RepoConfig {
     allow_regexes: Vec<Regex>,
     disabled_rules: Vec<String>,
     extra_rules: Vec<RuleSpec>,
+    /// Where the text came from, for error messages.
+    name: String,
 }
 
 impl Default for RepoConfig {
     fn default() -> Self {
         RepoConfig {
+            name: Self::FILE_NAME.to_string(),
             allow_paths: GlobSet::empty(),
             allow_regexes: Vec::new(),
             disabled_rules: Vec::new(),
@@ -73,7 +76,17 @@ impl RepoConfig {
     ///
     /// [`Rules::with_config`]: super::Rules::with_config
     pub fn from_toml(text: &str) -> Result<RepoConfig, ScanError> {
+        Self::from_toml_named(text, Self::FILE_NAME)
+    }
+
+    /// Like [`RepoConfig::from_toml`], for text read from `name` (a path, or
+    /// `<commit>:.codewarden.toml`): errors here and from
+    /// [`Rules::with_config`] name it instead of `.codewarden.toml`.
+    ///
+    /// [`Rules::with_config`]: super::Rules::with_config
+    pub fn from_toml_named(text: &str, name: &str) -> Result<RepoConfig, ScanError> {
         let file: ConfigFile = toml::from_str(text).map_err(|e| ScanError::Config {
+            file: name.to_string(),
             // The message only: toml's Display quotes the offending line,
             // which may be an allowlisted secret.
             line: e
@@ -93,6 +106,7 @@ impl RepoConfig {
                 .literal_separator(true)
                 .build()
                 .map_err(|e| ScanError::Glob {
+                    file: name.to_string(),
                     index,
                     glob: pattern.clone(),
                     message: e.kind().to_string(),
@@ -100,6 +114,7 @@ impl RepoConfig {
             globs.add(glob);
         }
         let allow_paths = globs.build().map_err(|e| ScanError::Glob {
+            file: name.to_string(),
             index: 0,
             glob: String::new(),
             message: e.to_string(),
@@ -107,10 +122,9 @@ impl RepoConfig {
         let mut allow_regexes = Vec::new();
         for (index, pattern) in file.allow.regexes.iter().enumerate() {
             let re = compile_regex(pattern).map_err(|e| ScanError::AllowRegex {
+                file: name.to_string(),
                 index,
-                // The last line of regex's message is the error kind; the
-                // lines before quote the pattern (possibly a literal secret).
-                message: e.to_string().lines().last().unwrap_or_default().to_string(),
+                message: regex_error_kind(&e),
             })?;
             allow_regexes.push(re);
         }
@@ -119,7 +133,14 @@ impl RepoConfig {
             allow_regexes,
             disabled_rules: file.allow.rules,
             extra_rules: file.rules,
+            name: name.to_string(),
         })
+    }
+
+    /// Where the configuration came from (`.codewarden.toml` unless given
+    /// to [`RepoConfig::from_toml_named`]).
+    pub fn name(&self) -> &str {
+        &self.name
     }
 
     /// Whether `path` (relative to the repository root, `/` or `\`
@@ -190,6 +211,20 @@ keywords = ["acme_"]
             assert!(msg.contains(".codewarden.toml"), "{msg}");
             assert!(!msg.contains("AKIAZ7Q3XK2LMNB4RT6Y"), "{msg}");
         }
+    }
+
+    #[test]
+    fn errors_name_the_source() {
+        // GIVEN an invalid config read from another file
+        let res = RepoConfig::from_toml_named("[allow]\nregexes = ['(x']\n", "ci/scan.toml");
+        // THEN the error names that file
+        let msg = res.err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(msg.starts_with("ci/scan.toml: [allow] regexes[0]"), "{msg}");
+        let ok = RepoConfig::from_toml_named("", "ci/scan.toml");
+        assert_eq!(
+            ok.map(|c| c.name().to_string()).ok().as_deref(),
+            Some("ci/scan.toml")
+        );
     }
 
     #[test]

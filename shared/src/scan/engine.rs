@@ -15,8 +15,8 @@ const BINARY_SNIFF_LEN: usize = 8 * 1024;
 const BLOCK_LOOKBACK: usize = 16 * 1024;
 
 /// Regions of one rule closer than this are searched as one: a regex call
-/// has a fixed cost that exceeds scanning this many bytes.
-const MERGE_GAP: usize = 0;
+/// has a fixed cost, and 1 joins the windows of adjacent lines.
+const MERGE_GAP: usize = 1;
 
 /// How many neighbours (by start) a candidate is compared with for duplicates.
 const DEDUP_REACH: usize = 64;
@@ -85,12 +85,11 @@ impl Scanner {
 
     fn run(&self, input: &[u8], explain: bool) -> ScanOutcome {
         let inner = &*self.rules.inner;
-        let mut index = None;
-        let mut candidates = candidates(inner, input, &mut index);
+        let mut candidates = candidates(inner, input);
         if candidates.is_empty() {
             return ScanOutcome::default();
         }
-        let lines = index.get_or_insert_with(|| LineIndex::new(input));
+        let lines = &LineIndex::new(input);
         candidates.sort_by_key(|c| (c.secret.start, c.secret.end, c.rule));
         candidates.dedup_by_key(|c| (c.secret.start, c.secret.end, c.rule));
 
@@ -201,8 +200,7 @@ fn finding(rule: &Rule, input: &[u8], c: &Candidate, lines: &LineIndex) -> Findi
 }
 
 /// Prefilter and regexes: every match of a rule near one of its keywords.
-/// Builds the line index on the first keyword hit.
-fn candidates(inner: &RulesInner, input: &[u8], lines: &mut Option<LineIndex>) -> Vec<Candidate> {
+fn candidates(inner: &RulesInner, input: &[u8]) -> Vec<Candidate> {
     let Some(prefilter) = &inner.prefilter else {
         return Vec::new();
     };
@@ -224,33 +222,50 @@ fn candidates(inner: &RulesInner, input: &[u8], lines: &mut Option<LineIndex>) -
             }
         }
     };
-    match prefilter.try_find_overlapping_iter(input) {
+    match prefilter.try_find_iter(input) {
         Ok(hits) => {
             // Windows of one hit, per window kind (rules of a keyword
             // usually share one).
             let mut memo: Vec<(Window, Span)> = Vec::with_capacity(2);
+            let mut spans =
+                |rule_ids: &[usize], start: usize, end: usize, add: &mut dyn FnMut(Span)| {
+                    memo.clear();
+                    for &rule in rule_ids {
+                        let kind = inner.rules[rule].window;
+                        let span = match memo.iter().find(|(k, _)| *k == kind) {
+                            Some((_, s)) => *s,
+                            None => {
+                                let s = window(input, start, end, kind);
+                                memo.push((kind, s));
+                                s
+                            }
+                        };
+                        add(Span { rule, ..span });
+                    }
+                };
             for hit in hits {
-                let Some(rule_ids) = inner.keyword_rules.get(hit.pattern().as_usize()) else {
+                let k = hit.pattern().as_usize();
+                let (Some(direct), Some(hidden)) =
+                    (inner.keyword_rules.get(k), inner.keyword_hidden.get(k))
+                else {
                     continue;
                 };
-                let index = lines.get_or_insert_with(|| LineIndex::new(input));
-                memo.clear();
-                for &rule in rule_ids {
-                    let kind = inner.rules[rule].window;
-                    let span = match memo.iter().find(|(k, _)| *k == kind) {
-                        Some((_, s)) => *s,
-                        None => {
-                            let s = window(input, index, hit.start(), hit.end(), kind);
-                            memo.push((kind, s));
-                            s
-                        }
-                    };
-                    add(Span { rule, ..span });
+                spans(direct, hit.start(), hit.end(), &mut add);
+                // Keywords inside or overlapping the hit, which the
+                // non-overlapping automaton does not report.
+                for &(j, offset) in hidden {
+                    let kw = inner.keywords[j].as_bytes();
+                    let start = hit.start() + offset;
+                    let end = start + kw.len();
+                    if end <= input.len() && input[start..end].eq_ignore_ascii_case(kw) {
+                        spans(&inner.keyword_rules[j], start, end, &mut add);
+                    }
                 }
             }
         }
-        // Cannot happen with the automaton we build (Standard match kind);
-        // if it did, scanning everything is slow but loses nothing.
+        // Cannot happen with the automaton we build (an unanchored
+        // leftmost-longest DFA); if it did, scanning everything is slow but
+        // loses nothing.
         Err(_) => {
             for rule in 0..inner.rules.len() {
                 add(Span {
@@ -265,8 +280,9 @@ fn candidates(inner: &RulesInner, input: &[u8], lines: &mut Option<LineIndex>) -
     }
     closed.extend(open.into_iter().flatten());
     // Regions of one rule may still overlap when hits come out of order
-    // (overlapping keywords); the duplicate candidates that can cause are
-    // removed by the caller's dedup, which is cheaper than sorting here.
+    // (a hidden keyword reaching past the next hit); the duplicate
+    // candidates that can cause are removed by the caller's dedup, which is
+    // cheaper than sorting here.
     let merged = closed;
 
     let mut out = Vec::new();
@@ -299,24 +315,20 @@ fn candidates(inner: &RulesInner, input: &[u8], lines: &mut Option<LineIndex>) -
 }
 
 /// The region around a keyword hit: its line plus `kind.lines` whole lines
-/// on each side, capped at `kind.bytes` on each side of the hit.
-fn window(input: &[u8], lines: &LineIndex, hit_start: usize, hit_end: usize, kind: Window) -> Span {
-    let first = lines.line_of(hit_start);
-    let last = lines.line_of(hit_end.max(hit_start + 1) - 1);
+/// on each side, capped at `kind.bytes` on each side of the hit. Found by
+/// searching for newlines around the hit (no index of the whole input).
+fn window(input: &[u8], hit_start: usize, hit_end: usize, kind: Window) -> Span {
     let lo = hit_start.saturating_sub(kind.bytes);
     let hi = hit_end.saturating_add(kind.bytes).min(input.len());
-    let mut start = lines.start_of(first.saturating_sub(kind.lines));
-    let mut cut_start = false;
-    if start < lo {
-        start = lo;
-        cut_start = input[lo - 1] != b'\n';
-    }
-    let mut end = lines.end_of(last.saturating_add(kind.lines));
-    let mut cut_end = false;
-    if end > hi {
-        end = hi;
-        cut_end = input[hi] != b'\n';
-    }
+    let (start, cut_start) =
+        match memchr::memrchr_iter(b'\n', &input[lo..hit_start]).nth(kind.lines) {
+            Some(p) => (lo + p + 1, false),
+            None => (lo, lo > 0 && input[lo - 1] != b'\n'),
+        };
+    let (end, cut_end) = match memchr::memchr_iter(b'\n', &input[hit_end..hi]).nth(kind.lines) {
+        Some(p) => (hit_end + p, false),
+        None => (hi, hi < input.len() && input[hi] != b'\n'),
+    };
     Span {
         rule: 0,
         start,
@@ -327,11 +339,10 @@ fn window(input: &[u8], lines: &LineIndex, hit_start: usize, hit_end: usize, kin
 }
 
 /// Positions of the newlines of one input: line lookups in O(log n), built
-/// once per scan (only when a keyword hits).
+/// once per scan (only when a candidate is found).
 #[derive(Debug)]
 struct LineIndex {
     newlines: Vec<usize>,
-    len: usize,
 }
 
 impl LineIndex {
@@ -365,10 +376,7 @@ impl LineIndex {
                 .filter(|&(_, &b)| b == b'\n')
                 .map(|(i, _)| tail_start + i),
         );
-        LineIndex {
-            newlines,
-            len: input.len(),
-        }
+        LineIndex { newlines }
     }
 
     /// 0-based line of byte `pos`.
@@ -382,11 +390,6 @@ impl LineIndex {
             0 => 0,
             l => self.newlines[l - 1] + 1,
         }
-    }
-
-    /// Position of the newline ending 0-based `line` (or the input's end).
-    fn end_of(&self, line: usize) -> usize {
-        self.newlines.get(line).copied().unwrap_or(self.len)
     }
 
     /// (1-based line, 1-based byte column) of byte `pos`.
@@ -441,10 +444,15 @@ fn drop_reason(inner: &RulesInner, input: &[u8], c: &Candidate) -> Option<DropRe
     if rule.generic && !rule.exempt.hex && filters::is_hex_digest(secret) {
         return Some(DropReason::Hash);
     }
-    if filters::is_fake_pattern(secret) {
+    if filters::is_fake_pattern(secret) || (rule.generic && filters::is_identifier_like(secret)) {
         return Some(DropReason::FakePattern);
     }
-    if let Some(min) = rule.min_entropy {
+    // A generic rule without a threshold of its own still wants some
+    // randomness in a long value.
+    let min = rule.min_entropy.or((rule.generic
+        && secret.len() >= filters::GENERIC_ENTROPY_MIN_LEN)
+        .then_some(filters::GENERIC_MIN_ENTROPY));
+    if let Some(min) = min {
         let entropy = filters::entropy(secret);
         if entropy < min {
             return Some(DropReason::LowEntropy { entropy, min });
@@ -535,12 +543,10 @@ mod tests {
     fn window_takes_whole_lines_around_the_hit() {
         // GIVEN five lines and a hit on the third
         let input = b"l1\nl2\nl3 HIT\nl4\nl5\nl6";
-        let lines = LineIndex::new(input);
         let hit = 6 + 3;
         // WHEN the window has one line of context
         let s = window(
             input,
-            &lines,
             hit,
             hit + 3,
             Window {
@@ -552,13 +558,12 @@ mod tests {
         assert_eq!(&input[s.start..s.end], b"l2\nl3 HIT\nl4");
         assert!(!s.cut_start && !s.cut_end);
         // AND a byte cap inside a line marks the cut
-        let s = window(input, &lines, hit, hit + 3, Window { lines: 1, bytes: 2 });
+        let s = window(input, hit, hit + 3, Window { lines: 1, bytes: 2 });
         assert_eq!(&input[s.start..s.end], b"3 HIT\nl");
         assert!(s.cut_start && s.cut_end);
         // AND windows at the input's edges stop there
         let s = window(
             input,
-            &lines,
             0,
             2,
             Window {
@@ -569,7 +574,6 @@ mod tests {
         assert_eq!(&input[s.start..s.end], b"l1\nl2\nl3 HIT\nl4");
         let s = window(
             input,
-            &lines,
             input.len() - 2,
             input.len(),
             Window {

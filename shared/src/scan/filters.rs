@@ -273,6 +273,36 @@ pub(crate) fn is_fake_pattern(secret: &[u8]) -> bool {
     })
 }
 
+/// An identifier, not a password: lowercase words of 2 to 16 letters
+/// joined by `-`, `_` or `.`, optionally ending in a separator and a number
+/// of at most 6 digits (`config-3184`, `handler_3896`, `db.password`). At
+/// least one separator: a lone lowercase run may be a random token.
+/// Generic rules only: a vendor token can have this shape.
+pub(crate) fn is_identifier_like(s: &[u8]) -> bool {
+    let separator = |c: &u8| matches!(c, b'-' | b'_' | b'.');
+    if !s.iter().any(separator) {
+        return false;
+    }
+    let digits = s.iter().rev().take_while(|c| c.is_ascii_digit()).count();
+    if digits > 6 {
+        return false;
+    }
+    let mut words = &s[..s.len() - digits];
+    if digits > 0 && matches!(words.last(), Some(b'-' | b'_' | b'.')) {
+        words = &words[..words.len() - 1];
+    }
+    !words.is_empty()
+        && words
+            .split(|&c| matches!(c, b'-' | b'_' | b'.'))
+            .all(|w| (2..=16).contains(&w.len()) && w.iter().all(u8::is_ascii_lowercase))
+}
+
+/// Below this entropy (bits per character), a value of at least
+/// [`GENERIC_ENTROPY_MIN_LEN`] characters is too regular for a generic
+/// rule that sets no `min_entropy` of its own.
+pub(crate) const GENERIC_MIN_ENTROPY: f64 = 3.0;
+pub(crate) const GENERIC_ENTROPY_MIN_LEN: usize = 12;
+
 fn is_successor(a: u8, b: u8) -> bool {
     (a.is_ascii_alphanumeric() && b == a + 1 && b.is_ascii_alphanumeric() && a != b'9' && a != b'Z')
         || (a == b'9' && b == b'0')
@@ -429,6 +459,37 @@ mod tests {
         ] {
             // THEN they are fake
             assert!(is_fake_pattern(s), "{}", String::from_utf8_lossy(s));
+        }
+    }
+
+    #[test]
+    fn identifiers_are_recognised_and_passwords_are_not() {
+        // GIVEN identifier-like values
+        for s in [
+            &b"config-3184"[..],
+            b"handler-3896",
+            b"bucket_auth_name",
+            b"payload.version-2",
+            b"status_4319",
+        ] {
+            // THEN they are identifiers
+            assert!(is_identifier_like(s), "{}", String::from_utf8_lossy(s));
+        }
+        // AND realistic passwords and tokens are not
+        for s in [
+            &b"Tr0ub4dor&3"[..],
+            b"hunter2-but-Longer!9",
+            b"s3cr3t-P@ssw0rd-2024",
+            b"nkM+-gGxxlQZD3hY",
+            b"x-3184",
+            b"config-31841234",
+            b"k3j9x8q2lmw4vt9x",
+            b"abc--def",
+            b"record7762",
+            b"kqzvbmxwtrplhjdn",
+            b"",
+        ] {
+            assert!(!is_identifier_like(s), "{}", String::from_utf8_lossy(s));
         }
     }
 

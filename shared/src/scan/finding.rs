@@ -62,7 +62,8 @@ pub enum DropReason {
     Uuid,
     /// A hex digest or git object id (32/40/64/128 hex), for a generic rule.
     Hash,
-    /// Repeated or consecutive characters (`0000`, `123456789`, `abcdefgh`).
+    /// Repeated or consecutive characters (`0000`, `123456789`, `abcdefgh`),
+    /// or, for a generic rule, an identifier (`handler-3896`, `db_password`).
     FakePattern,
     /// Less random than the rule's `min_entropy` (bits per character).
     LowEntropy { entropy: f64, min: f64 },
@@ -91,7 +92,7 @@ impl fmt::Display for DropReason {
             Self::PublicMaterial => f.write_str("public key or certificate material"),
             Self::Uuid => f.write_str("UUID"),
             Self::Hash => f.write_str("hex digest (hash or git object id)"),
-            Self::FakePattern => f.write_str("repeated or sequential characters"),
+            Self::FakePattern => f.write_str("repeated or sequential characters, or an identifier"),
             Self::LowEntropy { entropy, min } => {
                 write!(
                     f,

@@ -7,24 +7,28 @@
 //!
 //! # Pipeline
 //!
-//! 1. **Prefilter.** One case-insensitive Aho-Corasick automaton over the
-//!    distinct `keywords` of all rules scans the input once. Input without
-//!    any keyword costs only that pass.
+//! 1. **Prefilter.** One case-insensitive Aho-Corasick DFA over the
+//!    distinct `keywords` of all rules scans the input once
+//!    (non-overlapping, leftmost-longest; the keywords a hit can hide, such
+//!    as `key` inside `api_key`, are checked at their few possible offsets).
+//!    Input without any keyword costs only that pass.
 //! 2. **Windowed regex.** Each keyword hit selects the rules using that
 //!    keyword; each such rule's regex (a `regex::bytes::Regex`, ASCII
-//!    classes) runs on a window around the hit: the hit's line plus 1 line
-//!    on each side, at most 4 KiB each way (`context_lines: N` for more;
+//!    classes) runs on a window around the hit: the hit's line, at most
+//!    4 KiB each way (`context_lines: N` for N lines on each side;
 //!    `multiline: true`: 256 lines, 64 KiB, for PEM blocks and JSON
-//!    documents). Overlapping windows
-//!    of one rule are merged first, so a byte is searched at most once per
-//!    rule. There is never a loop of every rule over every line. The single
-//!    capture group is the secret.
+//!    documents). Overlapping and adjacent windows of one rule are merged
+//!    first, so a byte is searched at most once per rule. There is never a
+//!    loop of every rule over every line. The single capture group is the
+//!    secret.
 //! 3. **Validators.** A rule's `validate:` checksum (e.g. `github-crc32`)
 //!    must hold; see `validate.rs` for how to add one.
 //! 4. **Precision filters.** Documentation example keys, placeholders and
 //!    variable references, public keys and certificates, UUIDs, hex digests
-//!    and git object ids (generic rules), repeated/sequential fakes, the
-//!    rule's `min_entropy` and `exclude` patterns. One secret is reported
+//!    and git object ids (generic rules), repeated/sequential fakes,
+//!    identifiers such as `handler-3896` (generic rules), the rule's
+//!    `min_entropy` (generic rules without one: 3.0 for values of 12+
+//!    characters) and `exclude` patterns. One secret is reported
 //!    once: by the most specific of the rules that matched it.
 //! 5. **Suppression.** `.codewarden.toml` `[allow] regexes` ([`RepoConfig`],
 //!    applied through [`Rules::with_config`]), a `codewarden:allow [rule-id,...]`
@@ -89,19 +93,27 @@ pub use rules::{Confidence, Rule, RuleProblem, Rules, RulesError, Severity};
 pub enum ScanError {
     #[error(transparent)]
     Rules(#[from] RulesError),
-    #[error(".codewarden.toml is not valid{}: {message}", line.map(|l| format!(" (line {l})")).unwrap_or_default())]
+    #[error("{file} is not valid{}: {message}", line.map(|l| format!(" (line {l})")).unwrap_or_default())]
     Config {
+        /// The configuration's name (`.codewarden.toml`, or as given to
+        /// [`RepoConfig::from_toml_named`]).
+        file: String,
         line: Option<usize>,
         message: String,
     },
-    #[error(".codewarden.toml: [allow] paths[{index}] `{glob}` is not a valid glob: {message}")]
+    #[error("{file}: [allow] paths[{index}] `{glob}` is not a valid glob: {message}")]
     Glob {
+        file: String,
         index: usize,
         glob: String,
         message: String,
     },
-    #[error(".codewarden.toml: [allow] regexes[{index}] does not compile: {message}")]
-    AllowRegex { index: usize, message: String },
+    #[error("{file}: [allow] regexes[{index}] does not compile: {message}")]
+    AllowRegex {
+        file: String,
+        index: usize,
+        message: String,
+    },
     #[error("the baseline is not valid JSON of the documented shape: {0}")]
     Baseline(#[source] serde_json::Error),
     #[error(

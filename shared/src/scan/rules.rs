@@ -125,7 +125,7 @@ pub(crate) struct Window {
 
 impl Window {
     pub(crate) const DEFAULT: Window = Window {
-        lines: 1,
+        lines: 0,
         bytes: 4 * 1024,
     };
     pub(crate) const MULTILINE: Window = Window {
@@ -261,6 +261,14 @@ pub(crate) struct RulesInner {
     pub(crate) prefilter: Option<AhoCorasick>,
     /// For each automaton pattern (distinct lowercase keyword): the rules using it.
     pub(crate) keyword_rules: Vec<Vec<usize>>,
+    /// The distinct lowercase keywords, in automaton pattern order.
+    pub(crate) keywords: Vec<String>,
+    /// For each automaton pattern: the other keywords (index, offset from
+    /// the hit's start) whose occurrence a hit of this one can hide. The
+    /// automaton reports non-overlapping leftmost-longest matches, so a
+    /// keyword that is a substring of the hit, or starts inside it, is not
+    /// reported; the engine checks these few positions itself.
+    pub(crate) keyword_hidden: Vec<Vec<(usize, usize)>>,
     /// `.codewarden.toml` `[allow] regexes`, matched against the secret.
     pub(crate) allow_regexes: Vec<Regex>,
 }
@@ -297,7 +305,7 @@ impl Rules {
                 Err(e) => errors.push(e),
             }
         }
-        let (rules, mut more) = compile_specs(specs, &[]);
+        let (rules, mut more) = compile_specs(specs, &[], true);
         errors.append(&mut more);
         if !errors.is_empty() {
             return Err(many(errors));
@@ -319,9 +327,11 @@ impl Rules {
         let extra = config
             .extra_rules()
             .iter()
-            .map(|s| (RepoConfig::FILE_NAME.to_string(), s.clone()))
+            .map(|s| (config.name().to_string(), s.clone()))
             .collect();
-        let (added, errors) = compile_specs(extra, &kept);
+        // A repository's pattern may hold a literal secret: its errors do
+        // not quote it.
+        let (added, errors) = compile_specs(extra, &kept, false);
         if !errors.is_empty() {
             return Err(many(errors));
         }
@@ -349,13 +359,17 @@ impl Rules {
                 }
             }
         }
+        let keyword_hidden = hidden_keywords(&keywords);
         let prefilter = if keywords.is_empty() {
             None
         } else {
             Some(
+                // Non-overlapping leftmost-longest matches: far cheaper than
+                // overlapping ones; the keywords a match can hide are
+                // checked through `keyword_hidden`.
                 AhoCorasick::builder()
                     .ascii_case_insensitive(true)
-                    .match_kind(MatchKind::Standard)
+                    .match_kind(MatchKind::LeftmostLongest)
                     .kind(Some(AhoCorasickKind::DFA))
                     .build(&keywords)
                     .map_err(|e| RulesError::Prefilter {
@@ -368,6 +382,8 @@ impl Rules {
                 rules,
                 prefilter,
                 keyword_rules,
+                keywords,
+                keyword_hidden,
                 allow_regexes,
             }),
         })
@@ -390,6 +406,38 @@ impl Rules {
     pub fn is_empty(&self) -> bool {
         self.inner.rules.is_empty()
     }
+}
+
+/// For each keyword (lowercase), the other keywords whose occurrence a
+/// leftmost-longest, non-overlapping match of it can hide, with their offset
+/// from the match's start.
+///
+/// A hidden occurrence of `other` starts inside the reported match `kw`
+/// (at offset `o`) and agrees with it on their overlap: `other` is a
+/// substring of `kw`, or a suffix of `kw` is a prefix of `other`. At `o = 0`
+/// a longer `other` would have been reported instead, so it is not hidden.
+fn hidden_keywords(keywords: &[String]) -> Vec<Vec<(usize, usize)>> {
+    keywords
+        .iter()
+        .enumerate()
+        .map(|(i, kw)| {
+            let kw = kw.as_bytes();
+            let mut hidden = Vec::new();
+            for (j, other) in keywords.iter().enumerate() {
+                let other = other.as_bytes();
+                if i == j {
+                    continue;
+                }
+                for o in 0..kw.len() {
+                    let n = (kw.len() - o).min(other.len());
+                    if !(o == 0 && other.len() > kw.len()) && kw[o..o + n] == other[..n] {
+                        hidden.push((j, o));
+                    }
+                }
+            }
+            hidden
+        })
+        .collect()
 }
 
 fn many(mut errors: Vec<RulesError>) -> RulesError {
@@ -418,9 +466,12 @@ fn parse_file(file: &str, text: &str) -> Result<Vec<RuleSpec>, RulesError> {
 }
 
 /// Compiles specs, checking ids against each other and against `existing`.
+/// Regex errors quote the pattern only if `quote_patterns` (rule files of
+/// the source tree, not a repository's configuration).
 fn compile_specs(
     specs: Vec<(String, RuleSpec)>,
     existing: &[Rule],
+    quote_patterns: bool,
 ) -> (Vec<Rule>, Vec<RulesError>) {
     let mut seen: HashMap<String, String> = existing
         .iter()
@@ -428,6 +479,8 @@ fn compile_specs(
         .collect();
     let mut rules = Vec::new();
     let mut errors = Vec::new();
+    // Rule files share exclude lists (YAML anchors): compile each once.
+    let mut cache: HashMap<String, Regex> = HashMap::new();
     for (file, spec) in specs {
         if let Some(first_file) = seen.get(&spec.id) {
             errors.push(RulesError::Rule {
@@ -441,7 +494,7 @@ fn compile_specs(
         }
         seen.insert(spec.id.clone(), file.clone());
         let id = spec.id.clone();
-        match compile_rule(&file, spec) {
+        match compile_rule(&file, spec, &mut cache, quote_patterns) {
             Ok(rule) => rules.push(rule),
             Err(problems) => errors.extend(problems.into_iter().map(|problem| RulesError::Rule {
                 file: file.clone(),
@@ -463,7 +516,31 @@ pub(crate) fn compile_regex(pattern: &str) -> Result<Regex, regex::Error> {
         .build()
 }
 
-fn compile_rule(file: &str, spec: RuleSpec) -> Result<Rule, Vec<RuleProblem>> {
+/// A regex error without the pattern: the regex crate's message quotes
+/// the pattern on its first lines (a configuration's pattern may hold a
+/// literal secret); its last line is the error kind.
+pub(crate) fn regex_error_kind(e: &regex::Error) -> String {
+    e.to_string()
+        .lines()
+        .last()
+        .unwrap_or_default()
+        .trim()
+        .to_string()
+}
+
+fn compile_rule(
+    file: &str,
+    spec: RuleSpec,
+    cache: &mut HashMap<String, Regex>,
+    quote_patterns: bool,
+) -> Result<Rule, Vec<RuleProblem>> {
+    let regex_message = |e: &regex::Error| {
+        if quote_patterns {
+            e.to_string()
+        } else {
+            regex_error_kind(e)
+        }
+    };
     let mut problems = Vec::new();
     let id_ok = spec
         .id
@@ -497,18 +574,25 @@ fn compile_rule(file: &str, spec: RuleSpec) -> Result<Rule, Vec<RuleProblem>> {
         Err(e) => {
             problems.push(RuleProblem::Regex {
                 field: "pattern".into(),
-                message: e.to_string(),
+                message: regex_message(&e),
             });
             None
         }
     };
     let mut excludes = Vec::new();
     for (i, ex) in spec.exclude.iter().enumerate() {
+        if let Some(re) = cache.get(ex) {
+            excludes.push(re.clone());
+            continue;
+        }
         match compile_regex(ex) {
-            Ok(re) => excludes.push(re),
+            Ok(re) => {
+                cache.insert(ex.clone(), re.clone());
+                excludes.push(re);
+            }
             Err(e) => problems.push(RuleProblem::Regex {
                 field: format!("exclude[{i}]"),
-                message: e.to_string(),
+                message: regex_message(&e),
             }),
         }
     }
