@@ -226,9 +226,105 @@ scenario_secret_scanner() { planned "secret-scanner: a pushed credential is foun
 # incrementally, and restore it with stock git.
 scenario_repo_backup() { planned "repo-backup: incremental git bundles in S3, restored with git" repo-backup; }
 
-# Will feed a failed CodePipeline execution / CodeBuild build event and show
-# the one actionable alert (and the "recovered" notice).
-scenario_failure_notifier() { planned "failure-notifier: one actionable alert per failed execution" failure-notifier; }
+# failure-notifier: the four events of one failed pipeline execution
+# (build, action, stage, pipeline) give one alert with the failed action,
+# the build's failing phase and the masked tail of its log; a redelivery
+# gives none. The handler runs as the Lambda does (configuration from the
+# environment, SDK clients through AWS_ENDPOINT_URL*), through
+# `cargo run --example invoke`.
+scenario_failure_notifier() {
+  section "failure-notifier: one actionable alert per failed pipeline execution"
+  local pipeline=codewarden-demo-pipeline
+  local execution=c7d3e1f0-5a4b-4c2d-8e9f-0a1b2c3d4e5f
+  local build=codewarden-demo-build:8e4f2a6c-1b3d-4e5f-a7b9-c0d1e2f3a4b5
+  local group=/aws/codebuild/codewarden-demo-build stream=8e4f2a6c-1b3d-4e5f-a7b9-c0d1e2f3a4b5
+  local bucket topic_arn queue_url queue_arn
+  # awscli v1 ignores AWS_ENDPOINT_URL for SQS (queue.amazonaws.com): name moto explicitly.
+  local moto=(--endpoint-url "$AWS_ENDPOINT_URL")
+  # A fresh bucket per run: markers of an earlier run (--keep) would
+  # rightly suppress the alert as a redelivery.
+  bucket=codewarden-demo-markers-$(date +%s)
+
+  note "An alerts topic delivering to a queue we can read, and the markers bucket (moto):"
+  run aws "${moto[@]}" s3api create-bucket --bucket "$bucket" --output json
+  topic_arn=$(aws "${moto[@]}" sns create-topic --name codewarden-demo-alerts --query TopicArn --output text)
+  queue_url=$(aws "${moto[@]}" sqs create-queue --queue-name codewarden-demo-alerts --query QueueUrl --output text)
+  aws "${moto[@]}" sqs purge-queue --queue-url "$queue_url" >/dev/null 2>&1 || true
+  queue_arn=$(aws "${moto[@]}" sqs get-queue-attributes --queue-url "$queue_url" --attribute-names QueueArn \
+    --query Attributes.QueueArn --output text)
+  run aws "${moto[@]}" sns subscribe --topic-arn "$topic_arn" --protocol sqs \
+    --notification-endpoint "$queue_arn" --output json
+
+  note ""
+  note "The pipeline and its failed execution (local-aws CodePipeline), the build (CodeBuild):"
+  run curl -sS -X POST "$LOCAL_AWS_ENDPOINT/_admin/codepipeline/pipelines" -H 'Content-Type: application/json' -d '{
+    "name": "'"$pipeline"'", "stages": [
+      {"name": "Source", "actions": [{"name": "Source", "category": "Source"}]},
+      {"name": "Build", "actions": [{"name": "Build", "category": "Build",
+        "configuration": {"ProjectName": "codewarden-demo-build"}}]},
+      {"name": "Deploy", "actions": [{"name": "Deploy", "category": "Deploy"}]}]}'
+  echo
+  run curl -sS -X POST "$LOCAL_AWS_ENDPOINT/_admin/codepipeline/executions" -H 'Content-Type: application/json' -d '{
+    "pipelineName": "'"$pipeline"'", "pipelineExecutionId": "'"$execution"'", "status": "Failed",
+    "actions": [{"stageName": "Source", "actionName": "Source"},
+      {"stageName": "Build", "actionName": "Build", "status": "Failed", "errorCode": "JobFailed",
+       "errorMessage": "Build terminated with state: FAILED", "externalExecutionId": "'"$build"'"}]}'
+  echo
+  run curl -sS -X POST "$LOCAL_AWS_ENDPOINT/_admin/codebuild/builds" -H 'Content-Type: application/json' -d '{
+    "id": "'"$build"'", "buildStatus": "FAILED", "initiator": "codepipeline/'"$pipeline"'",
+    "phases": [{"phaseType": "BUILD", "phaseStatus": "FAILED", "contexts": [{"statusCode": "COMMAND_EXECUTION_ERROR",
+      "message": "Error while executing command: cargo clippy --all-targets -- -D warnings. Reason: exit status 101"}]}],
+    "logs": {"groupName": "'"$group"'", "streamName": "'"$stream"'"}}'
+  echo
+
+  note ""
+  note "The build log in CloudWatch Logs (moto), with a credential echoed by a careless script:"
+  aws "${moto[@]}" logs create-log-group --log-group-name "$group" 2>/dev/null || true
+  aws "${moto[@]}" logs create-log-stream --log-group-name "$group" --log-stream-name "$stream" 2>/dev/null || true
+  local now lines=() i=0 line
+  now=$(($(date +%s) * 1000))
+  for line in "   Compiling app v0.1.0 (/codebuild/output/src/app)" \
+    "+ aws configure set aws_access_key_id AKIAZ7Q3XK2LMNB4RT6Y" \
+    "error: this \`if\` has identical blocks" \
+    "  --> src/lib.rs:12:5" \
+    "error: could not compile \`app\` (lib) due to 1 previous error" \
+    "[Container] Command did not exit successfully cargo clippy --all-targets -- -D warnings exit status 101"; do
+    lines+=("{\"timestamp\": $((now + i)), \"message\": $(printf '%s' "$line" | "$ROOT/.venv/bin/python" -c 'import json,sys; print(json.dumps(sys.stdin.read()))')}")
+    i=$((i + 1))
+  done
+  (IFS=,; aws "${moto[@]}" logs put-log-events --log-group-name "$group" --log-stream-name "$stream" \
+    --log-events "[${lines[*]}]" >/dev/null)
+  run aws "${moto[@]}" logs get-log-events --log-group-name "$group" --log-stream-name "$stream" \
+    --query 'events[].message' --output text
+
+  note ""
+  note "The four events of the failure, as EventBridge delivers them, then the pipeline event again:"
+  local event
+  for event in codebuild-from-pipeline codepipeline-action-failed codepipeline-stage-failed \
+    codepipeline-pipeline-failed codepipeline-pipeline-failed; do
+    ALERT_TOPIC_ARN=$topic_arn MARKER_BUCKET=$bucket S3_FORCE_PATH_STYLE=true LOG_TAIL_LINES=6 \
+      AWS_ENDPOINT_URL_CODEBUILD=$LOCAL_AWS_ENDPOINT RUST_LOG=warn \
+      run cargo run -q -p failure-notifier --example invoke -- "events/$event.json"
+  done
+
+  note ""
+  note "What the subscriber received: one alert (subject, then the text an email shows):"
+  aws "${moto[@]}" sqs receive-message --queue-url "$queue_url" --max-number-of-messages 10 --output json |
+    "$ROOT/.venv/bin/python" -c '
+import json, sys
+messages = json.load(sys.stdin).get("Messages", [])
+print(f"  {len(messages)} message(s)")
+for m in messages:
+    envelope = json.loads(m["Body"])
+    alert = json.loads(envelope["Message"])
+    print("\n  Subject: " + envelope["Subject"])
+    attrs = {k: v["Value"] for k, v in envelope.get("MessageAttributes", {}).items()}
+    print("  Attributes: " + json.dumps(attrs, sort_keys=True) + "\n")
+    print("\n".join("    " + line for line in alert["text"].splitlines()))
+    if "AKIAZ7Q3XK2LMNB4RT6Y" in m["Body"]:
+        sys.exit("the credential leaked into the alert")
+'
+}
 
 # Will send a manual-approval notification through the policy and follow the
 # signed approve link to PutApprovalResult.

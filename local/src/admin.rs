@@ -9,6 +9,7 @@
 //! | `POST /_admin/codepipeline/executions` | add or replace an execution |
 //! | `POST /_admin/codepipeline/approvals` | open a manual approval |
 //! | `GET /_admin/codepipeline/approvals` | approvals and their results |
+//! | `POST /_admin/codebuild/builds` | add or replace a build (`BatchGetBuilds`) |
 //! | `POST /_admin/faults`, `DELETE /_admin/faults` | inject / clear faults |
 //! | `GET /_admin/calls`, `DELETE /_admin/calls` | read / reset call counters |
 //! | `GET /_admin/health` | liveness |
@@ -33,6 +34,7 @@ pub fn router() -> Router<Arc<State>> {
         .route("/codepipeline/pipelines", post(put_pipeline))
         .route("/codepipeline/executions", post(put_execution))
         .route("/codepipeline/approvals", post(add_approval).get(approvals))
+        .route("/codebuild/builds", post(put_build))
         .route("/health", get(|| async { "ok" }))
 }
 
@@ -140,4 +142,17 @@ async fn add_approval(
 /// `status` is `Pending` until decided (then `summary` and `approvedAt` are absent).
 async fn approvals(AxState(state): AxState<Arc<State>>) -> Json<Vec<Approval>> {
     Json(lock(&state.codepipeline).approvals())
+}
+
+/// `POST /_admin/codebuild/builds`: adds a build, or replaces the one with
+/// that `id`; the body is a `Build` as `BatchGetBuilds` answers it (see
+/// [`crate::codebuild::Model::put_build`]). Answers `{"id": "PROJECT:UUID"}`.
+async fn put_build(
+    AxState(state): AxState<Arc<State>>,
+    Json(seed): Json<Value>,
+) -> Result<Json<Value>, ApiError> {
+    let (region, account) = (&state.config.region, &state.config.account_id);
+    lock(&state.codebuild)
+        .put_build(seed, region, account)
+        .map(Json)
 }

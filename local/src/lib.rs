@@ -7,6 +7,7 @@
 //! - git smart HTTP for the same repositories at `/v1/repos/<name>`
 //!   ([`git_http`]), checking CodeCommit's SigV4 git password;
 //! - the CodePipeline subset ([`codepipeline`]) from an in-memory model;
+//! - CodeBuild `BatchGetBuilds` ([`codebuild`]) from seeded builds;
 //! - an admin API under `/_admin/` ([`admin`]) to seed the model, inject
 //!   faults and read what was called.
 //!
@@ -14,6 +15,7 @@
 //! (`AWS_ENDPOINT_URL_CODECOMMIT`, `AWS_ENDPOINT_URL_CODEPIPELINE`).
 
 pub mod admin;
+pub mod codebuild;
 pub mod codecommit;
 pub mod codepipeline;
 pub mod error;

@@ -16,7 +16,7 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
 use crate::faults::Faults;
-use crate::{ApiError, admin, codecommit, codepipeline, git_http};
+use crate::{ApiError, admin, codebuild, codecommit, codepipeline, git_http};
 
 /// The CodeCommit SigV4 git credentials the git endpoint accepts.
 #[derive(Debug, Clone)]
@@ -63,6 +63,7 @@ pub struct State {
     pub calls: Mutex<BTreeMap<String, u64>>,
     pub codecommit: Mutex<codecommit::Model>,
     pub codepipeline: Mutex<codepipeline::Model>,
+    pub codebuild: Mutex<codebuild::Model>,
 }
 
 impl State {
@@ -73,6 +74,7 @@ impl State {
             calls: Mutex::default(),
             codecommit: Mutex::default(),
             codepipeline: Mutex::default(),
+            codebuild: Mutex::default(),
         }
     }
 
@@ -152,6 +154,7 @@ pub fn router(state: Arc<State>) -> Router {
 
 const CODECOMMIT_PREFIX: &str = "CodeCommit_20150413.";
 const CODEPIPELINE_PREFIX: &str = "CodePipeline_20150709.";
+const CODEBUILD_PREFIX: &str = "CodeBuild_20161006.";
 
 /// One AWS JSON 1.1 call: `X-Amz-Target: <Service_Version>.<Operation>`.
 async fn aws_json(
@@ -190,6 +193,8 @@ async fn dispatch(
         (Service::CodeCommit, op.to_string())
     } else if let Some(op) = target.strip_prefix(CODEPIPELINE_PREFIX) {
         (Service::CodePipeline, op.to_string())
+    } else if let Some(op) = target.strip_prefix(CODEBUILD_PREFIX) {
+        (Service::CodeBuild, op.to_string())
     } else {
         return Err(ApiError::unknown_operation(target));
     };
@@ -211,13 +216,17 @@ async fn dispatch(
     tokio::task::spawn_blocking(move || match service {
         Service::CodeCommit => codecommit::handle(&state, &operation, input),
         Service::CodePipeline => codepipeline::handle(&state, &operation, input),
+        Service::CodeBuild => codebuild::handle(&state, &operation, input),
     })
     .await
     .map_err(|e| ApiError::server(format!("handler panicked: {e}")))?
 }
 
+// The services' own names, which happen to share a prefix.
+#[allow(clippy::enum_variant_names)]
 #[derive(Clone, Copy)]
 enum Service {
     CodeCommit,
     CodePipeline,
+    CodeBuild,
 }

@@ -5,8 +5,12 @@
 //! - [`events`]: our own lenient types for the EventBridge / SNS / function
 //!   URL payloads codewarden consumes;
 //! - [`scan`]: the pure detection engine (bytes in, findings out);
-//! - [`codecommit_git`]: CodeCommit's SigV4 git-over-HTTPS password scheme.
+//! - [`codecommit_git`]: CodeCommit's SigV4 git-over-HTTPS password scheme;
+//! - [`notify`]: alerts rendered to SNS, secrets masked;
+//! - [`links`]: AWS console deep links.
 
 pub mod codecommit_git;
 pub mod events;
+pub mod links;
+pub mod notify;
 pub mod scan;

@@ -148,3 +148,46 @@ pub fn commit_file(repo: &Path, file: &str, contents: &[u8], message: &str) -> R
     git(repo, &["commit", "-q", "-m", message])?;
     git(repo, &["rev-parse", "HEAD"])
 }
+
+/// What to do when the moto half of the local stack is not running.
+pub const START_THE_STACK: &str = "start the stack: scripts/local-stack.sh up && . .local/env";
+
+/// The moto server's endpoint (S3, SNS, SQS, CloudWatch Logs): `MOTO_ENDPOINT`,
+/// else `AWS_ENDPOINT_URL`, as `.local/env` exports them. Fails with how to
+/// start the stack when neither is set.
+pub fn moto() -> Result<String> {
+    ["MOTO_ENDPOINT", "AWS_ENDPOINT_URL"]
+        .iter()
+        .find_map(|name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()))
+        .with_context(|| format!("MOTO_ENDPOINT / AWS_ENDPOINT_URL is not set: {START_THE_STACK}"))
+}
+
+/// An SDK config for moto, loaded as a function loads its own: endpoint
+/// override, region us-east-1, the stack's test credentials.
+pub async fn moto_sdk_config() -> Result<aws_config::SdkConfig> {
+    Ok(aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("us-east-1"))
+        .endpoint_url(moto()?)
+        .credentials_provider(aws_sdk_codecommit::config::Credentials::new(
+            "test", "test", None, None, "e2e",
+        ))
+        .load()
+        .await)
+}
+
+/// A name no other test (nor an earlier run against the same moto) uses:
+/// `<prefix>-<hex>`.
+pub fn unique_name(prefix: &str) -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    format!(
+        "{prefix}-{:x}{:x}{n:x}",
+        nanos & 0xffff_ffff_ffff,
+        std::process::id()
+    )
+}
