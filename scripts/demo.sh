@@ -62,6 +62,12 @@ run() {
 section "setup: tools into .venv (scripts/setup.sh)"
 bash scripts/setup.sh
 
+section "build: the whole workspace once (the same build scripts/test.sh makes)"
+# One build with the workspace's unified features: building single packages
+# (`cargo run -p ...`) would select other features and rebuild the SDK.
+cargo build --workspace --all-targets
+TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
+
 section "local AWS stack: moto + local-aws (scripts/local-stack.sh up)"
 stop_stack() {
   local rc=$?
@@ -74,7 +80,7 @@ stop_stack() {
   exit "$rc"
 }
 trap stop_stack EXIT
-bash scripts/local-stack.sh up
+LOCAL_STACK_SKIP_BUILD=1 bash scripts/local-stack.sh up
 # shellcheck source=/dev/null
 . .local/env
 export PATH="$ROOT/.venv/bin:$PATH"
@@ -231,7 +237,7 @@ scenario_repo_backup() { planned "repo-backup: incremental git bundles in S3, re
 # the build's failing phase and the masked tail of its log; a redelivery
 # gives none. The handler runs as the Lambda does (configuration from the
 # environment, SDK clients through AWS_ENDPOINT_URL*), through
-# `cargo run --example invoke`.
+# the `invoke` example of the failure-notifier crate.
 scenario_failure_notifier() {
   section "failure-notifier: one actionable alert per failed pipeline execution"
   local pipeline=codewarden-demo-pipeline
@@ -304,7 +310,7 @@ scenario_failure_notifier() {
     codepipeline-pipeline-failed codepipeline-pipeline-failed; do
     ALERT_TOPIC_ARN=$topic_arn MARKER_BUCKET=$bucket S3_FORCE_PATH_STYLE=true LOG_TAIL_LINES=6 \
       AWS_ENDPOINT_URL_CODEBUILD=$LOCAL_AWS_ENDPOINT RUST_LOG=warn \
-      run cargo run -q -p failure-notifier --example invoke -- "events/$event.json"
+      run "$TARGET_DIR/debug/examples/invoke" "events/$event.json"
   done
 
   note ""
