@@ -309,7 +309,7 @@ scenario_failure_notifier() {
   for event in codebuild-from-pipeline codepipeline-action-failed codepipeline-stage-failed \
     codepipeline-pipeline-failed codepipeline-pipeline-failed; do
     ALERT_TOPIC_ARN=$topic_arn MARKER_BUCKET=$bucket S3_FORCE_PATH_STYLE=true LOG_TAIL_LINES=6 \
-      AWS_ENDPOINT_URL_CODEBUILD=$LOCAL_AWS_ENDPOINT RUST_LOG=warn \
+      RUST_LOG=warn \
       run "$TARGET_DIR/debug/examples/invoke" "events/$event.json"
   done
 

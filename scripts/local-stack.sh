@@ -154,10 +154,11 @@ write_env() {
 # moto's server: S3, SNS, SQS, CloudWatch Logs, Secrets Manager, SSM, STS, KMS.
 export MOTO_ENDPOINT=$moto
 export AWS_ENDPOINT_URL=$moto
-# local-aws: CodeCommit and CodePipeline APIs, git smart HTTP, /_admin.
+# local-aws: CodeCommit, CodePipeline and CodeBuild (BatchGetBuilds) APIs, git smart HTTP, /_admin.
 export LOCAL_AWS_ENDPOINT=$local_aws
 export AWS_ENDPOINT_URL_CODECOMMIT=$local_aws
 export AWS_ENDPOINT_URL_CODEPIPELINE=$local_aws
+export AWS_ENDPOINT_URL_CODEBUILD=$local_aws
 # git over HTTP: \$CODEWARDEN_GIT_ENDPOINT/v1/repos/<name> (CodeCommit SigV4 git password).
 export CODEWARDEN_GIT_ENDPOINT=$local_aws
 export LOCAL_AWS_REPOS='$REPOS'
