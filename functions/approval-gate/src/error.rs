@@ -1,0 +1,64 @@
+//! [`Error`]: why an invocation failed, and whether Lambda should retry it.
+
+use lambda_runtime::Diagnostic;
+use shared::events::EventError;
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The event cannot be read; retrying will not change that.
+    #[error(transparent)]
+    InvalidEvent(#[from] EventError),
+    /// An AWS call failed. `retryable`: throttling, a 5xx, a timeout or a
+    /// connection problem, which a later attempt may not meet.
+    #[error("{operation} failed: {message}")]
+    Aws {
+        operation: &'static str,
+        retryable: bool,
+        /// The SDK's error with its context (code and service message).
+        message: String,
+        #[source]
+        source: BoxError,
+    },
+    /// The link signing secret is missing, empty or too short.
+    #[error("signing secret unusable: {0}")]
+    SigningKey(String),
+    /// The policy in the SSM parameter is not a valid policy.
+    #[error("APPROVAL_POLICY_PARAMETER {name}: {source}")]
+    Policy {
+        name: String,
+        #[source]
+        source: shared::approval::PolicyError,
+    },
+}
+
+impl Error {
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Self::InvalidEvent(_) | Self::SigningKey(_) | Self::Policy { .. } => false,
+            Self::Aws { retryable, .. } => *retryable,
+        }
+    }
+
+    /// The stable Lambda `errorType`.
+    pub fn error_type(&self) -> &'static str {
+        match self {
+            Self::InvalidEvent(_) => "InvalidEvent",
+            Self::SigningKey(_) | Self::Policy { .. } => "Configuration",
+            Self::Aws {
+                retryable: true, ..
+            } => "Retryable",
+            Self::Aws { .. } => "AwsError",
+        }
+    }
+}
+
+impl From<Error> for Diagnostic {
+    fn from(error: Error) -> Self {
+        Diagnostic {
+            error_type: error.error_type().to_owned(),
+            error_message: error.to_string(),
+        }
+    }
+}

@@ -1,0 +1,319 @@
+//! The handler: one approval message in, one decision (or one request to
+//! the approvers) out.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use shared::approval::{Decision, Facts, ScanState, SigningKey, Verdict, summary};
+use shared::events::{ApprovalNotification, CodewardenEvent, parse_event};
+use shared::notify::Format;
+use tracing::{info, warn};
+
+use crate::config::Config;
+use crate::message::HumanRequest;
+use crate::ports::{Markers, Notifier, Pipelines, Recorded, Reports};
+use crate::report::{is_commit_id, repository_from_url};
+use crate::{Error, adapters};
+
+/// Everything the handler needs, built once in `main`.
+pub struct Deps<P, R, N, M> {
+    pub config: Config,
+    /// Signs the approve / reject links.
+    pub key: SigningKey,
+    pub pipelines: P,
+    pub reports: R,
+    pub notifier: N,
+    pub markers: M,
+}
+
+/// The dependencies backed by the AWS SDK.
+pub type SdkDeps = Deps<
+    adapters::CodePipelineApprovals,
+    adapters::S3Reports,
+    adapters::SnsNotifier,
+    adapters::S3Markers,
+>;
+
+/// What an invocation did; the function's result.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "outcome", rename_all = "camelCase")]
+pub enum Outcome {
+    /// `PutApprovalResult` recorded the policy's decision.
+    Decided { status: String, summary: String },
+    /// The approvers were sent signed links.
+    AskedApprovers { reason: String, message_id: String },
+    /// The approvers were already asked (a redelivered message).
+    Duplicate { marker: String },
+    /// Nothing to do (not an approval message, or no longer pending).
+    Acknowledged { reason: String },
+}
+
+fn acknowledged(reason: impl Into<String>) -> Outcome {
+    Outcome::Acknowledged {
+        reason: reason.into(),
+    }
+}
+
+/// [`handle_at`] now.
+pub async fn handle<P, R, N, M>(event: Value, deps: &Deps<P, R, N, M>) -> Result<Outcome, Error>
+where
+    P: Pipelines,
+    R: Reports,
+    N: Notifier,
+    M: Markers,
+{
+    handle_at(event, deps, Utc::now()).await
+}
+
+/// Handles the SNS message a CodePipeline *Manual approval* action
+/// publishes to the approval-requests topic:
+///
+/// 1. finds the execution waiting at the action (`GetPipelineState`, the
+///    action whose latest execution holds the message's token) and its
+///    source commit (`GetPipelineExecution` artifact revisions);
+/// 2. reads secret-scanner's report for that commit from S3;
+/// 3. lets the policy decide: reject (findings), approve (clean,
+///    allow-listed, inside a change window) through `PutApprovalResult`
+///    with a summary saying why, or ask a human: one SNS message to the
+///    approvers topic with signed Approve / Reject links.
+///
+/// Idempotent: a second `PutApprovalResult` meets
+/// `ApprovalAlreadyCompleted` (acknowledged); asking is guarded by an S3
+/// marker per approval token (hashed, never the token itself).
+/// IAM: `codepipeline:GetPipelineState`, `codepipeline:GetPipelineExecution`,
+/// `codepipeline:PutApprovalResult`, `s3:GetObject` (findings), `s3:PutObject` /
+/// `s3:DeleteObject` (markers), `sns:Publish`, `secretsmanager:GetSecretValue`
+/// (at cold start).
+pub async fn handle_at<P, R, N, M>(
+    event: Value,
+    deps: &Deps<P, R, N, M>,
+    now: DateTime<Utc>,
+) -> Result<Outcome, Error>
+where
+    P: Pipelines,
+    R: Reports,
+    N: Notifier,
+    M: Markers,
+{
+    let outcome = match parse_event(&event) {
+        Ok(CodewardenEvent::ManualApproval(notification)) => {
+            approval(&notification, deps, now).await
+        }
+        Ok(other) => Ok(acknowledged(format!("not handled: {}", other.kind()))),
+        Err(error) => {
+            warn!(error = %error, "invalid event");
+            return Err(error.into());
+        }
+    };
+    match &outcome {
+        Ok(outcome) => info!(outcome = ?outcome, "done"),
+        Err(error) => warn!(error = %error, retryable = error.is_retryable(), "failed"),
+    }
+    outcome
+}
+
+async fn approval<P, R, N, M>(
+    notification: &ApprovalNotification,
+    deps: &Deps<P, R, N, M>,
+    now: DateTime<Utc>,
+) -> Result<Outcome, Error>
+where
+    P: Pipelines,
+    R: Reports,
+    N: Notifier,
+    M: Markers,
+{
+    let message = &notification.message;
+    let request = &message.approval;
+    // Never the token: it is what approves.
+    info!(pipeline = %request.pipeline_name, stage = %request.stage_name, action = %request.action_name, expires = %request.expires, "approval requested");
+    if request.expires <= now {
+        return Ok(acknowledged("the approval request has expired"));
+    }
+    let Some(execution_id) = deps.pipelines.pending_execution(request).await? else {
+        return Ok(acknowledged(
+            "the action no longer waits for this approval (decided, retried or superseded)",
+        ));
+    };
+    let execution = deps
+        .pipelines
+        .execution(&request.pipeline_name, &execution_id)
+        .await?;
+    let revision = execution
+        .revisions
+        .iter()
+        .find(|r| r.revision_id.as_deref().is_some_and(is_commit_id));
+    let commit = revision.and_then(|r| r.revision_id.as_deref());
+    let rule = deps
+        .config
+        .policy
+        .rule_for(&request.pipeline_name, &request.stage_name);
+    // The policy's mapping wins: it is what the operator wrote down.
+    let repository = rule.and_then(|r| r.repository.clone()).or_else(|| {
+        revision
+            .and_then(|r| r.url.as_deref())
+            .and_then(repository_from_url)
+    });
+    let scan = match (&repository, commit) {
+        (Some(repository), Some(commit)) => deps.reports.scan_state(repository, commit).await?,
+        (None, Some(commit)) => ScanState::Unknown {
+            reason: format!(
+                "the repository of commit {} is unknown: add `repository` to the policy rule for {}",
+                shared::approval::policy::short(commit),
+                request.pipeline_name
+            ),
+        },
+        (_, None) => ScanState::Unknown {
+            reason: format!("execution {execution_id} has no CodeCommit source commit"),
+        },
+    };
+    info!(pipeline = %request.pipeline_name, execution_id = %execution_id, commit = commit.unwrap_or("-"), scan = ?scan, "facts");
+    let verdict = deps.config.policy.evaluate(&Facts {
+        pipeline: &request.pipeline_name,
+        stage: &request.stage_name,
+        commit,
+        scan,
+        now,
+    });
+    let (decision, reason) = match verdict {
+        Verdict::Approve { reason } => (Decision::Approve, reason),
+        Verdict::Reject { reason } => (Decision::Reject, reason),
+        Verdict::AskHuman { reason } => {
+            let ask = HumanRequest {
+                message,
+                execution_id: &execution_id,
+                repository: repository.as_deref(),
+                commit,
+                commit_summary: revision.and_then(|r| r.summary.as_deref()),
+                requester: execution.requester.as_deref(),
+                reason: &reason,
+            };
+            return ask_approvers(&ask, deps).await;
+        }
+    };
+    let summary = summary(&format!("codewarden approval-gate: {reason}"));
+    match deps
+        .pipelines
+        .put_result(request, decision, &summary)
+        .await?
+    {
+        Recorded::Done => Ok(Outcome::Decided {
+            status: decision.status().to_owned(),
+            summary,
+        }),
+        Recorded::AlreadyDecided => Ok(acknowledged("the approval was already decided")),
+        Recorded::TokenInvalid => Ok(acknowledged(
+            "the approval token is no longer valid (superseded or expired)",
+        )),
+    }
+}
+
+async fn ask_approvers<P, R, N, M>(
+    ask: &HumanRequest<'_>,
+    deps: &Deps<P, R, N, M>,
+) -> Result<Outcome, Error>
+where
+    N: Notifier,
+    M: Markers,
+{
+    // One request per approval token, whatever the redeliveries; the key
+    // holds a hash of the token, which must not appear in S3 listings.
+    let token_hash = hex::encode(Sha256::digest(ask.message.approval.token.as_bytes()));
+    let marker = format!("{}asked/{token_hash}", deps.config.marker_prefix);
+    if !deps.markers.claim(&marker).await? {
+        return Ok(Outcome::Duplicate { marker });
+    }
+    let publish = ask
+        .alert(&deps.config.callback_url, &deps.key)
+        .render(Format::Json);
+    match deps.notifier.publish(&publish).await {
+        Ok(message_id) => Ok(Outcome::AskedApprovers {
+            reason: ask.reason.to_owned(),
+            message_id,
+        }),
+        Err(error) => {
+            // Let the retry ask again; if even the release fails, say so.
+            if let Err(release) = deps.markers.release(&marker).await {
+                warn!(marker = %marker, error = %release, "marker not released: approvers will not be asked on retry");
+            }
+            Err(error)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The paths that end before any AWS call; the rest runs end to end in
+    //! `tests/tests/approvals.rs`.
+
+    use super::*;
+    use crate::Clients;
+
+    fn sample(name: &str) -> Result<Value, Box<dyn std::error::Error>> {
+        let path = format!("{}/../../events/{name}.json", env!("CARGO_MANIFEST_DIR"));
+        Ok(serde_json::from_str(&std::fs::read_to_string(path)?)?)
+    }
+
+    /// Real SDK clients pointed at a closed port: any call would fail the test.
+    fn deps() -> Result<SdkDeps, Box<dyn std::error::Error>> {
+        let config = Config::from_lookup(|name| {
+            Some(
+                match name {
+                    "APPROVERS_TOPIC_ARN" => "arn:aws:sns:us-east-1:1:approvers",
+                    "CALLBACK_URL" => "https://cb.example/",
+                    "SIGNING_SECRET_ARN" => "arn:secret",
+                    "FINDINGS_BUCKET" => "reports",
+                    _ => return None,
+                }
+                .to_owned(),
+            )
+        })?;
+        let sdk = aws_config::SdkConfig::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new("us-east-1"))
+            .endpoint_url("http://127.0.0.1:9")
+            .build();
+        let clients = Clients::new(&sdk, &config);
+        Ok(SdkDeps::new(
+            config,
+            clients,
+            SigningKey::new(vec![7u8; 32])?,
+        ))
+    }
+
+    #[tokio::test]
+    async fn expired_requests_and_other_events_are_acknowledged_without_calls()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let deps = deps()?;
+        // GIVEN the sample approval (it expired in 2024)
+        let outcome = handle(sample("sns-approval")?, &deps).await?;
+        assert_eq!(outcome, acknowledged("the approval request has expired"));
+        // GIVEN an event for another function
+        let outcome = handle(sample("codepipeline-pipeline-failed")?, &deps).await?;
+        assert!(
+            matches!(outcome, Outcome::Acknowledged { reason } if reason.starts_with("not handled"))
+        );
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn an_approval_without_token_is_an_invalid_event()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let mut event = sample("sns-approval")?;
+        let message = event["Records"][0]["Sns"]["Message"]
+            .as_str()
+            .unwrap_or_default()
+            .replace("\"token\"", "\"tokn\"");
+        event["Records"][0]["Sns"]["Message"] = Value::String(message);
+        let error = handle(event, &deps()?).await.err();
+        assert!(
+            error
+                .as_ref()
+                .is_some_and(|e| e.error_type() == "InvalidEvent" && !e.is_retryable()),
+            "{error:?}"
+        );
+        assert!(error.is_some_and(|e| e.to_string().contains("approval.token` is missing")));
+        Ok(())
+    }
+}
