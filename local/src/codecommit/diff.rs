@@ -36,8 +36,9 @@ pub(super) struct GetDifferencesInput {
     next_token: Option<String>,
 }
 
-/// One side of a changed file: a blob or a symlink (trees and submodule
-/// commits are not files to CodeCommit).
+/// One side of a changed file: a blob, a symlink, or a submodule (a
+/// gitlink, mode `160000`, whose "blob id" is the submodule's commit, as
+/// CodeCommit's `BlobMetadata` reports it). Trees are not files.
 #[derive(Debug, Clone, PartialEq)]
 struct Side {
     path: String,
@@ -49,7 +50,7 @@ impl Side {
     fn file(path: &gix::bstr::BStr, id: gix::ObjectId, mode: EntryMode) -> Option<Self> {
         matches!(
             mode.kind(),
-            EntryKind::Blob | EntryKind::BlobExecutable | EntryKind::Link
+            EntryKind::Blob | EntryKind::BlobExecutable | EntryKind::Link | EntryKind::Commit
         )
         .then(|| Side {
             path: path.to_string(),

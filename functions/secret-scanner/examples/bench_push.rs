@@ -1,0 +1,148 @@
+//! Benchmark: one push of 100 changed files (95 modified, 5 new; 3 files
+//! with a secret) scanned by the real handler against the local stack:
+//! local-aws in process (a real git repository, CodeCommit API over HTTP)
+//! and moto (`MOTO_ENDPOINT` / `AWS_ENDPOINT_URL`) for S3 and SNS. Prints
+//! the wall time of the handler and the CodeCommit calls per operation.
+//! Not a test: numbers vary with the machine, nothing is asserted.
+//!
+//! ```sh
+//! . .local/env && scripts/bench-secret-scanner.sh
+//! # or: cargo run -p secret-scanner --example bench_push -- [files] [runs]
+//! ```
+
+use std::path::Path;
+use std::process::Command;
+use std::time::Instant;
+
+use anyhow::{Context as _, Result, bail};
+use secret_scanner::{Clients, Config, SdkDeps, handle};
+use serde_json::json;
+
+fn git(dir: &Path, args: &[&str]) -> Result<String> {
+    let out = Command::new("git")
+        .current_dir(dir)
+        .args(args)
+        .env("GIT_AUTHOR_NAME", "Bench")
+        .env("GIT_AUTHOR_EMAIL", "bench@example.com")
+        .env("GIT_COMMITTER_NAME", "Bench")
+        .env("GIT_COMMITTER_EMAIL", "bench@example.com")
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("HOME", dir)
+        .output()
+        .context("cannot run git: install it (apt-get install git)")?;
+    if !out.status.success() {
+        bail!("git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+}
+
+/// A source file of about 120 lines.
+fn source(i: usize, version: usize) -> String {
+    (0..120)
+        .map(|line| format!("let value_{i}_{line} = compute({line}, {version}); // step {line}\n"))
+        .collect()
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    let files: usize = std::env::args().nth(1).map_or(Ok(100), |a| a.parse())?;
+    let runs: usize = std::env::args().nth(2).map_or(Ok(3), |a| a.parse())?;
+    let moto = std::env::var("MOTO_ENDPOINT")
+        .or_else(|_| std::env::var("AWS_ENDPOINT_URL"))
+        .context(
+            "MOTO_ENDPOINT is not set: start the stack (scripts/local-stack.sh up && . .local/env)",
+        )?;
+
+    let dir = tempfile::tempdir()?;
+    let repos = dir.path().join("repos");
+    let server = local_aws::Server::start(local_aws::Config::new(&repos)).await?;
+    let sdk = |endpoint: &str| {
+        aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new("us-east-1"))
+            .endpoint_url(endpoint)
+            .credentials_provider(aws_sdk_s3::config::Credentials::new(
+                "test", "test", None, None, "bench",
+            ))
+            .load()
+    };
+    let moto_sdk = sdk(&moto).await;
+    let local_sdk = sdk(&server.endpoint()).await;
+
+    let stamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)?
+        .as_nanos();
+    let bucket = format!("bench-findings-{stamp:x}");
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(&moto_sdk)
+            .force_path_style(true)
+            .build(),
+    );
+    s3.create_bucket().bucket(&bucket).send().await?;
+    let topic = aws_sdk_sns::Client::new(&moto_sdk)
+        .create_topic()
+        .name(format!("bench-findings-{stamp:x}"))
+        .send()
+        .await?
+        .topic_arn
+        .context("no topic ARN")?;
+    let env = std::collections::HashMap::from([
+        ("FINDINGS_TOPIC_ARN", topic),
+        ("REPORT_BUCKET", bucket),
+        ("S3_FORCE_PATH_STYLE", "true".to_owned()),
+    ]);
+    let config = Config::from_lookup(|name| env.get(name).cloned())?;
+    let mut clients = Clients::new(&moto_sdk, &config);
+    clients.codecommit = secret_scanner::codecommit_client(&local_sdk, &config);
+    let deps = SdkDeps::new(config.clone(), clients)?;
+
+    println!(
+        "push of {files} changed files, concurrency {}, {runs} runs",
+        config.concurrency
+    );
+    for run in 0..runs {
+        // A fresh repository per run: the scanner skips commits it reported.
+        let name = format!("bench-{run}");
+        let repo = repos.join(&name);
+        std::fs::create_dir_all(&repo)?;
+        git(&repo, &["init", "-q", "-b", "main"])?;
+        for i in 0..files - files / 20 {
+            std::fs::create_dir_all(repo.join(format!("src/m{}", i % 10)))?;
+            std::fs::write(repo.join(format!("src/m{}/f{i}.rs", i % 10)), source(i, 0))?;
+        }
+        git(&repo, &["add", "-A"])?;
+        git(&repo, &["commit", "-q", "-m", "base"])?;
+        let old = git(&repo, &["rev-parse", "HEAD"])?;
+        for i in 0..files {
+            let path = repo.join(format!("src/m{}/f{i}.rs", i % 10));
+            let mut text = source(i, 1);
+            if i % 40 == 7 {
+                text.push_str("const KEY: &str = \"AKIAZ7Q3XK2LMNB4RT6Y\";\n");
+            }
+            std::fs::write(path, text)?;
+        }
+        git(&repo, &["add", "-A"])?;
+        git(&repo, &["commit", "-q", "-m", "change every file"])?;
+        let new = git(&repo, &["rev-parse", "HEAD"])?;
+        let event = json!({
+            "version": "0", "id": format!("bench-{run}"),
+            "detail-type": "CodeCommit Repository State Change", "source": "aws.codecommit",
+            "account": "123456789012", "time": "2026-01-01T00:00:00Z", "region": "us-east-1",
+            "resources": [], "detail": {
+                "event": "referenceUpdated", "repositoryName": name, "referenceType": "branch",
+                "referenceName": "main", "referenceFullName": "refs/heads/main",
+                "commitId": new, "oldCommitId": old}
+        });
+        local_aws::server::lock(&server.state().calls).clear();
+        let started = Instant::now();
+        let outcome = handle(event, &deps).await?;
+        let elapsed = started.elapsed();
+        let calls = local_aws::server::lock(&server.state().calls).clone();
+        let total: u64 = calls.values().sum();
+        println!(
+            "run {run}: {:.0} ms, {total} CodeCommit calls {calls:?}; {}",
+            elapsed.as_secs_f64() * 1000.0,
+            serde_json::to_string(&outcome)?
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,660 @@
+//! The ports implemented with the AWS SDK, and how SDK errors map to
+//! [`Error`] (retryable or not).
+
+use std::sync::Arc;
+
+use aws_sdk_codecommit::types::{DiffChangeType, Location, RelativeFileVersionEnum};
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_sns::config::http::HttpResponse;
+use aws_sdk_sns::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_sns::types::MessageAttributeValue;
+use shared::notify::SnsPublish;
+use tokio::sync::{Semaphore, SemaphorePermit};
+
+use crate::Error;
+use crate::ports::{
+    AddedLine, BlobChange, ChangedFile, CommentRequest, Comments, CommitInfo, CommitSource,
+    Notifier, Store,
+};
+
+/// Error codes a later attempt can get past.
+const RETRYABLE_CODES: [&str; 8] = [
+    "ThrottlingException",
+    "Throttling",
+    "ThrottledException",
+    "TooManyRequestsException",
+    "RequestLimitExceeded",
+    "SlowDown",
+    "ServiceUnavailable",
+    "ConditionalRequestConflict",
+];
+
+/// Pages followed at most per listing: 1000 pages of 100 differences or
+/// hunks is far beyond any real commit; the bound keeps a misbehaving
+/// service from looping us.
+const MAX_PAGES: usize = 1000;
+
+/// Maps an SDK error: throttling, 5xx, timeouts and connection problems
+/// are retryable; other service errors (access denied, not found,
+/// validation) are not.
+pub(crate) fn aws_error<E>(operation: &'static str, error: SdkError<E, HttpResponse>) -> Error
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    let retryable = match &error {
+        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
+            true
+        }
+        SdkError::ServiceError(context) => {
+            context.raw().status().is_server_error()
+                || context
+                    .err()
+                    .code()
+                    .is_some_and(|c| RETRYABLE_CODES.contains(&c))
+        }
+        _ => false,
+    };
+    Error::Aws {
+        operation,
+        retryable,
+        message: DisplayErrorContext(&error).to_string(),
+        source: Box::new(error),
+    }
+}
+
+/// The service error code of an SDK error, if it is one.
+fn code<E: ProvideErrorMetadata>(error: &SdkError<E, HttpResponse>) -> Option<&str> {
+    match error {
+        SdkError::ServiceError(context) => context.err().code(),
+        _ => None,
+    }
+}
+
+fn line_number(value: Option<i32>) -> Option<usize> {
+    value
+        .and_then(|n| usize::try_from(n).ok())
+        .filter(|n| *n > 0)
+}
+
+/// [`CommitSource`] and [`Comments`] over the CodeCommit API, with at most
+/// `concurrency` calls in flight however many commits and files are
+/// scanned at once.
+#[derive(Clone, Debug)]
+pub struct CodeCommitSource {
+    client: aws_sdk_codecommit::Client,
+    limit: Arc<Semaphore>,
+}
+
+impl CodeCommitSource {
+    pub fn new(client: aws_sdk_codecommit::Client, concurrency: usize) -> Self {
+        Self {
+            client,
+            limit: Arc::new(Semaphore::new(concurrency.max(1))),
+        }
+    }
+
+    /// A slot for one call; the semaphore is never closed, so `None`
+    /// cannot happen (and would only mean "unbounded").
+    async fn slot(&self) -> Option<SemaphorePermit<'_>> {
+        self.limit.acquire().await.ok()
+    }
+}
+
+impl CommitSource for CodeCommitSource {
+    async fn commits(&self, repository: &str, ids: &[String]) -> Result<Vec<CommitInfo>, Error> {
+        let _slot = self.slot().await;
+        let output = self
+            .client
+            .batch_get_commits()
+            .repository_name(repository)
+            .set_commit_ids(Some(ids.to_vec()))
+            .send()
+            .await
+            .map_err(|e| aws_error("BatchGetCommits", e))?;
+        Ok(output
+            .commits()
+            .iter()
+            .filter_map(|commit| {
+                let author = commit.author().map(|a| {
+                    format!(
+                        "{} <{}>",
+                        a.name().unwrap_or_default(),
+                        a.email().unwrap_or_default()
+                    )
+                });
+                Some(CommitInfo {
+                    id: commit.commit_id()?.to_owned(),
+                    parents: commit.parents().to_vec(),
+                    author,
+                    summary: commit
+                        .message()
+                        .unwrap_or_default()
+                        .lines()
+                        .next()
+                        .unwrap_or_default()
+                        .to_owned(),
+                })
+            })
+            .collect())
+    }
+
+    async fn merge_base(
+        &self,
+        repository: &str,
+        source: &str,
+        destination: &str,
+    ) -> Result<Option<String>, Error> {
+        let _slot = self.slot().await;
+        let result = self
+            .client
+            .get_merge_options()
+            .repository_name(repository)
+            .source_commit_specifier(source)
+            .destination_commit_specifier(destination)
+            .send()
+            .await;
+        match result {
+            Ok(output) => Ok(Some(output.base_commit_id())
+                .filter(|id| !id.is_empty())
+                .map(str::to_owned)),
+            // Histories too far apart for CodeCommit to compare: no usable
+            // base, the walk stays bounded by MAX_COMMITS.
+            Err(error) if code(&error) == Some("TipsDivergenceExceededException") => Ok(None),
+            Err(error) => Err(aws_error("GetMergeOptions", error)),
+        }
+    }
+
+    async fn default_branch(&self, repository: &str) -> Result<Option<String>, Error> {
+        let _slot = self.slot().await;
+        let output = self
+            .client
+            .get_repository()
+            .repository_name(repository)
+            .send()
+            .await
+            .map_err(|e| aws_error("GetRepository", e))?;
+        Ok(output
+            .repository_metadata()
+            .and_then(|m| m.default_branch())
+            .map(str::to_owned))
+    }
+
+    async fn changed_files(
+        &self,
+        repository: &str,
+        before: Option<&str>,
+        after: &str,
+    ) -> Result<Vec<ChangedFile>, Error> {
+        let mut files = Vec::new();
+        let mut next_token = None;
+        for _ in 0..MAX_PAGES {
+            let _slot = self.slot().await;
+            let page = self
+                .client
+                .get_differences()
+                .repository_name(repository)
+                .set_before_commit_specifier(before.map(str::to_owned))
+                .after_commit_specifier(after)
+                .max_results(100)
+                .set_next_token(next_token)
+                .send()
+                .await
+                .map_err(|e| aws_error("GetDifferences", e))?;
+            for difference in page.differences() {
+                let Some(blob) = difference.after_blob() else {
+                    continue; // deleted: nothing added
+                };
+                let (Some(path), Some(id)) = (blob.path(), blob.blob_id()) else {
+                    continue;
+                };
+                files.push(ChangedFile {
+                    path: path.to_owned(),
+                    before_blob: difference
+                        .before_blob()
+                        .and_then(|b| b.blob_id())
+                        .map(str::to_owned),
+                    after_blob: id.to_owned(),
+                    mode: blob.mode().unwrap_or("100644").to_owned(),
+                });
+            }
+            next_token = page.next_token().map(str::to_owned);
+            if next_token.is_none() {
+                break;
+            }
+        }
+        Ok(files)
+    }
+
+    async fn added_lines(
+        &self,
+        repository: &str,
+        before_blob: Option<&str>,
+        after_blob: &str,
+        max_bytes: u64,
+    ) -> Result<BlobChange, Error> {
+        let mut lines = Vec::new();
+        let mut next_token = None;
+        for _ in 0..MAX_PAGES {
+            let _slot = self.slot().await;
+            let result = self
+                .client
+                .get_blob_differences()
+                .repository_name(repository)
+                .set_before_blob_id(before_blob.map(str::to_owned))
+                .after_blob_id(after_blob)
+                .context_lines(0)
+                .set_next_token(next_token)
+                .send()
+                .await;
+            let page = match result {
+                Ok(page) => page,
+                Err(error) if code(&error) == Some("FileTooLargeException") => {
+                    return Ok(BlobChange::TooLarge);
+                }
+                Err(error) => return Err(aws_error("GetBlobDifferences", error)),
+            };
+            if page.is_binary() {
+                return Ok(BlobChange::Binary);
+            }
+            if u64::try_from(page.after_blob_size()).unwrap_or(u64::MAX) > max_bytes {
+                return Ok(BlobChange::TooLarge);
+            }
+            for hunk in page.hunks() {
+                for change in hunk.changes() {
+                    if change.r#type() != Some(&DiffChangeType::Add) {
+                        continue;
+                    }
+                    if let Some(number) = line_number(change.after_line_number()) {
+                        lines.push(AddedLine {
+                            number,
+                            content: change.content().unwrap_or_default().to_owned(),
+                        });
+                    }
+                }
+            }
+            next_token = page.next_token().map(str::to_owned);
+            if next_token.is_none() {
+                break;
+            }
+        }
+        Ok(BlobChange::Text(lines))
+    }
+
+    async fn file(
+        &self,
+        repository: &str,
+        commit: &str,
+        path: &str,
+    ) -> Result<Option<Vec<u8>>, Error> {
+        let _slot = self.slot().await;
+        let result = self
+            .client
+            .get_file()
+            .repository_name(repository)
+            .commit_specifier(commit)
+            .file_path(path)
+            .send()
+            .await;
+        match result {
+            Ok(output) => Ok(Some(output.file_content().as_ref().to_vec())),
+            Err(error) if code(&error) == Some("FileDoesNotExistException") => Ok(None),
+            Err(error) => Err(aws_error("GetFile", error)),
+        }
+    }
+}
+
+impl Comments for CodeCommitSource {
+    async fn post(&self, comment: &CommentRequest) -> Result<(), Error> {
+        let _slot = self.slot().await;
+        let location = comment.path.as_ref().map(|path| {
+            Location::builder()
+                .file_path(path)
+                .set_file_position(comment.line.and_then(|l| i64::try_from(l).ok()))
+                .relative_file_version(RelativeFileVersionEnum::After)
+                .build()
+        });
+        match &comment.pull_request_id {
+            Some(id) => {
+                self.client
+                    .post_comment_for_pull_request()
+                    .pull_request_id(id)
+                    .repository_name(&comment.repository)
+                    .set_before_commit_id(comment.before_commit.clone())
+                    .after_commit_id(&comment.after_commit)
+                    .set_location(location)
+                    .content(&comment.content)
+                    .client_request_token(&comment.client_request_token)
+                    .send()
+                    .await
+                    .map_err(|e| aws_error("PostCommentForPullRequest", e))?;
+            }
+            None => {
+                self.client
+                    .post_comment_for_compared_commit()
+                    .repository_name(&comment.repository)
+                    .set_before_commit_id(comment.before_commit.clone())
+                    .after_commit_id(&comment.after_commit)
+                    .set_location(location)
+                    .content(&comment.content)
+                    .client_request_token(&comment.client_request_token)
+                    .send()
+                    .await
+                    .map_err(|e| aws_error("PostCommentForComparedCommit", e))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// [`Notifier`] over SNS (`MessageStructure=json`).
+#[derive(Clone, Debug)]
+pub struct SnsNotifier {
+    pub client: aws_sdk_sns::Client,
+    pub topic_arn: String,
+}
+
+impl Notifier for SnsNotifier {
+    async fn publish(&self, message: &SnsPublish) -> Result<String, Error> {
+        let mut request = self
+            .client
+            .publish()
+            .topic_arn(&self.topic_arn)
+            .subject(&message.subject)
+            .message(&message.message)
+            .message_structure("json");
+        for (name, value) in &message.attributes {
+            let value = MessageAttributeValue::builder()
+                .data_type("String")
+                .string_value(value)
+                .build()
+                .map_err(|e| Error::Aws {
+                    operation: "Publish",
+                    retryable: false,
+                    message: e.to_string(),
+                    source: Box::new(e),
+                })?;
+            request = request.message_attributes(name, value);
+        }
+        let output = request.send().await.map_err(|e| aws_error("Publish", e))?;
+        Ok(output.message_id().unwrap_or_default().to_owned())
+    }
+}
+
+/// [`Store`] in one S3 bucket; markers are created with `If-None-Match: *`.
+#[derive(Clone, Debug)]
+pub struct S3Store {
+    pub client: aws_sdk_s3::Client,
+    pub bucket: String,
+}
+
+impl Store for S3Store {
+    async fn claim(&self, key: &str) -> Result<bool, Error> {
+        let result = self
+            .client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .if_none_match("*")
+            .content_type("text/plain")
+            .body(ByteStream::from_static(b"alerted\n"))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(SdkError::ServiceError(context))
+                if context.err().code() == Some("PreconditionFailed")
+                    || context.raw().status().as_u16() == 412 =>
+            {
+                Ok(false)
+            }
+            Err(error) => Err(aws_error("PutObject", error)),
+        }
+    }
+
+    async fn release(&self, key: &str) -> Result<(), Error> {
+        self.client
+            .delete_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+            .map_err(|e| aws_error("DeleteObject", e))?;
+        Ok(())
+    }
+
+    async fn exists(&self, key: &str) -> Result<bool, Error> {
+        match self
+            .client
+            .head_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(SdkError::ServiceError(context)) if context.raw().status().as_u16() == 404 => {
+                Ok(false)
+            }
+            Err(error) => Err(aws_error("HeadObject", error)),
+        }
+    }
+
+    async fn put_json(&self, key: &str, body: String) -> Result<(), Error> {
+        self.client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .content_type("application/json")
+            .body(ByteStream::from(body.into_bytes()))
+            .send()
+            .await
+            .map_err(|e| aws_error("PutObject", e))?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Request shapes and error mapping against the real SDK clients, with
+    //! responses from aws-smithy-mocks.
+
+    use aws_sdk_codecommit::operation::get_blob_differences::GetBlobDifferencesOutput;
+    use aws_sdk_codecommit::operation::get_differences::GetDifferencesOutput;
+    use aws_sdk_codecommit::types::{BlobMetadata, DiffChange, DiffHunk, Difference};
+    use aws_smithy_mocks::{RuleMode, mock, mock_client};
+
+    use super::*;
+
+    type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+    fn http(status: u16, body: &'static str) -> HttpResponse {
+        HttpResponse::new(
+            status.try_into().unwrap_or_else(|_| unreachable!()),
+            aws_sdk_s3::primitives::SdkBody::from(body),
+        )
+    }
+
+    #[tokio::test]
+    async fn changed_files_follow_pages_and_skip_deletions() -> TestResult {
+        use aws_sdk_codecommit::Client;
+        // GIVEN two pages: an added file and a deletion, then a submodule
+        let first = mock!(Client::get_differences)
+            .match_requests(|r| {
+                r.next_token().is_none() && r.before_commit_specifier() == Some("p")
+            })
+            .then_output(|| {
+                GetDifferencesOutput::builder()
+                    .differences(
+                        Difference::builder()
+                            .after_blob(
+                                BlobMetadata::builder()
+                                    .blob_id("b1")
+                                    .path("a.txt")
+                                    .mode("100644")
+                                    .build(),
+                            )
+                            .build(),
+                    )
+                    .differences(
+                        Difference::builder()
+                            .before_blob(BlobMetadata::builder().blob_id("b0").path("gone").build())
+                            .build(),
+                    )
+                    .next_token("t1")
+                    .build()
+            });
+        let second = mock!(Client::get_differences)
+            .match_requests(|r| r.next_token() == Some("t1"))
+            .then_output(|| {
+                GetDifferencesOutput::builder()
+                    .differences(
+                        Difference::builder()
+                            .after_blob(
+                                BlobMetadata::builder()
+                                    .blob_id("c1")
+                                    .path("vendor/lib")
+                                    .mode("160000")
+                                    .build(),
+                            )
+                            .build(),
+                    )
+                    .build()
+            });
+        let source = CodeCommitSource::new(
+            mock_client!(aws_sdk_codecommit, RuleMode::Sequential, &[&first, &second]),
+            2,
+        );
+        // WHEN listing
+        let files = source.changed_files("r", Some("p"), "c").await?;
+        // THEN both pages, without the deletion
+        let listed: Vec<(&str, &str)> = files
+            .iter()
+            .map(|f| (f.path.as_str(), f.mode.as_str()))
+            .collect();
+        assert_eq!(listed, vec![("a.txt", "100644"), ("vendor/lib", "160000")]);
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn added_lines_keep_only_additions_and_map_limits() -> TestResult {
+        use aws_sdk_codecommit::Client;
+        let text = mock!(Client::get_blob_differences)
+            .match_requests(|r| r.context_lines() == Some(0) && r.before_blob_id() == Some("b0"))
+            .then_output(|| {
+                GetBlobDifferencesOutput::builder()
+                    .is_binary(false)
+                    .after_blob_size(10)
+                    .hunks(
+                        DiffHunk::builder()
+                            .changes(
+                                DiffChange::builder()
+                                    .r#type(DiffChangeType::Delete)
+                                    .before_line_number(2)
+                                    .content("old")
+                                    .build(),
+                            )
+                            .changes(
+                                DiffChange::builder()
+                                    .r#type(DiffChangeType::Add)
+                                    .after_line_number(2)
+                                    .content("new")
+                                    .build(),
+                            )
+                            .build(),
+                    )
+                    .build()
+                    .unwrap_or_else(|_| unreachable!("every required member is set"))
+            });
+        let too_large = mock!(Client::get_blob_differences).then_http_response(|| {
+            http(
+                400,
+                r#"{"__type":"FileTooLargeException","message":"too large"}"#,
+            )
+        });
+        let throttled = mock!(Client::get_blob_differences).then_http_response(|| {
+            http(
+                400,
+                r#"{"__type":"ThrottlingException","message":"slow down"}"#,
+            )
+        });
+        let source = CodeCommitSource::new(
+            mock_client!(
+                aws_sdk_codecommit,
+                RuleMode::Sequential,
+                &[&text, &too_large, &throttled]
+            ),
+            2,
+        );
+        assert_eq!(
+            source.added_lines("r", Some("b0"), "b1", 100).await?,
+            BlobChange::Text(vec![AddedLine {
+                number: 2,
+                content: "new".to_owned()
+            }])
+        );
+        assert_eq!(
+            source.added_lines("r", None, "b2", 100).await?,
+            BlobChange::TooLarge
+        );
+        let error = source.added_lines("r", None, "b3", 100).await.err();
+        assert!(error.is_some_and(|e| e.is_retryable()));
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn comments_carry_the_token_and_the_line() -> TestResult {
+        use aws_sdk_codecommit::Client;
+        use aws_sdk_codecommit::operation::post_comment_for_compared_commit::PostCommentForComparedCommitOutput;
+        let rule = mock!(Client::post_comment_for_compared_commit)
+            .match_requests(|r| {
+                r.client_request_token() == Some("tok")
+                    && r.location().and_then(|l| l.file_position()) == Some(7)
+                    && r.location().and_then(|l| l.file_path()) == Some("a.env")
+                    && r.before_commit_id() == Some("p")
+            })
+            .then_output(|| PostCommentForComparedCommitOutput::builder().build());
+        let source = CodeCommitSource::new(mock_client!(aws_sdk_codecommit, [&rule]), 2);
+        source
+            .post(&CommentRequest {
+                repository: "r".into(),
+                pull_request_id: None,
+                before_commit: Some("p".into()),
+                after_commit: "c".into(),
+                path: Some("a.env".into()),
+                line: Some(7),
+                content: "x".into(),
+                client_request_token: "tok".into(),
+            })
+            .await?;
+        assert_eq!(rule.num_calls(), 1);
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn store_reads_412_as_claimed_and_404_as_absent() -> TestResult {
+        use aws_sdk_s3::Client;
+        use aws_sdk_s3::operation::put_object::PutObjectOutput;
+        let created = mock!(Client::put_object)
+            .match_requests(|r| r.if_none_match() == Some("*"))
+            .then_output(|| PutObjectOutput::builder().build());
+        let taken = mock!(Client::put_object).then_http_response(|| {
+            http(
+                412,
+                "<Error><Code>PreconditionFailed</Code><Message>no</Message></Error>",
+            )
+        });
+        let missing = mock!(Client::head_object).then_http_response(|| http(404, ""));
+        let store = S3Store {
+            client: mock_client!(
+                aws_sdk_s3,
+                RuleMode::Sequential,
+                &[&created, &taken, &missing]
+            ),
+            bucket: "b".into(),
+        };
+        assert!(store.claim("k").await?);
+        assert!(!store.claim("k").await?);
+        assert!(!store.exists("findings/r/c.json").await?);
+        Ok(())
+    }
+}

@@ -1,0 +1,193 @@
+//! [`Config`]: the function's settings, read once at cold start from the
+//! environment that `template.yaml` sets.
+
+use shared::notify::Format;
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// `FINDINGS_TOPIC_ARN`: the SNS topic alerts go to.
+    pub topic_arn: String,
+    /// `REPORT_BUCKET`: where findings reports (and idempotency markers) go.
+    pub report_bucket: String,
+    /// `REPORT_PREFIX` (default `findings/`): reports are
+    /// `<prefix><repository>/<commitId>.json`.
+    pub report_prefix: String,
+    /// `MARKER_PREFIX` (default `secret-scanner/markers/`): alert markers.
+    pub marker_prefix: String,
+    /// `MAX_COMMITS` (default 500, 1 to 10000): commits scanned per
+    /// invocation; beyond, the scan is reported as truncated.
+    pub max_commits: usize,
+    /// `CONCURRENCY` (default 8, 1 to 64): CodeCommit calls in flight.
+    pub concurrency: usize,
+    /// `MAX_BLOB_BYTES` (default 2097152): larger files are skipped and
+    /// counted as `tooLarge` (CodeCommit itself refuses blobs over 6 MB).
+    pub max_blob_bytes: u64,
+    /// `MAX_RETRY_ATTEMPTS` (default 5, 1 to 20): attempts per CodeCommit
+    /// call (adaptive retry mode).
+    pub max_attempts: u32,
+    /// `CHATBOT_FORMAT` (default `false`): the `https` variant of the alert
+    /// is an AWS Chatbot custom notification.
+    pub format: Format,
+    /// `S3_FORCE_PATH_STYLE` (default `false`): path-style S3 requests, for
+    /// S3 stand-ins such as moto.
+    pub s3_force_path_style: bool,
+    /// `CODEWARDEN_REPOSITORY_FILTER` (the stack's `RepositoryFilter`):
+    /// comma-separated repository names or glob patterns to scan (default:
+    /// all); events of other repositories are acknowledged.
+    pub repository_filter: Option<globset::GlobSet>,
+}
+
+/// A setting that is missing or malformed. Retrying cannot help: fix the
+/// function's environment.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{0} is not set: set it in template.yaml (Environment of SecretScannerFunction)")]
+    Missing(&'static str),
+    #[error("{name} is invalid: {problem}")]
+    Invalid { name: &'static str, problem: String },
+}
+
+impl Config {
+    /// Reads the process environment; call once, in `main`.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads settings through `get` (the environment, or a map in tests).
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |name: &str| get(name).filter(|value| !value.trim().is_empty());
+        let required = |name: &'static str| get(name).ok_or(ConfigError::Missing(name));
+        let flag = |name: &'static str| match get(name).as_deref().map(str::trim) {
+            None => Ok(false),
+            Some("true" | "TRUE" | "True" | "1" | "yes") => Ok(true),
+            Some("false" | "FALSE" | "False" | "0" | "no") => Ok(false),
+            Some(_) => Err(ConfigError::Invalid {
+                name,
+                problem: "expected true or false".to_owned(),
+            }),
+        };
+        let number = |name: &'static str, default: u64, min: u64, max: u64| match get(name) {
+            None => Ok(default),
+            Some(text) => text
+                .trim()
+                .parse::<u64>()
+                .ok()
+                .filter(|n| (min..=max).contains(n))
+                .ok_or_else(|| ConfigError::Invalid {
+                    name,
+                    problem: format!("expected a number from {min} to {max}"),
+                }),
+        };
+        let prefix = |name: &'static str, default: &str| {
+            let mut value = get(name).unwrap_or_else(|| default.to_owned());
+            if !value.ends_with('/') {
+                value.push('/');
+            }
+            value
+        };
+        Ok(Self {
+            topic_arn: required("FINDINGS_TOPIC_ARN")?,
+            report_bucket: required("REPORT_BUCKET")?,
+            report_prefix: prefix("REPORT_PREFIX", "findings/"),
+            marker_prefix: prefix("MARKER_PREFIX", "secret-scanner/markers/"),
+            max_commits: usize::try_from(number("MAX_COMMITS", 500, 1, 10_000)?).unwrap_or(500),
+            concurrency: usize::try_from(number("CONCURRENCY", 8, 1, 64)?).unwrap_or(8),
+            max_blob_bytes: number("MAX_BLOB_BYTES", 2 * 1024 * 1024, 1, 6 * 1024 * 1024)?,
+            max_attempts: u32::try_from(number("MAX_RETRY_ATTEMPTS", 5, 1, 20)?).unwrap_or(5),
+            format: if flag("CHATBOT_FORMAT")? {
+                Format::Chatbot
+            } else {
+                Format::Json
+            },
+            s3_force_path_style: flag("S3_FORCE_PATH_STYLE")?,
+            repository_filter: get("CODEWARDEN_REPOSITORY_FILTER")
+                .map(|patterns| {
+                    let mut set = globset::GlobSetBuilder::new();
+                    for pattern in patterns.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+                        set.add(globset::Glob::new(pattern)?);
+                    }
+                    set.build()
+                })
+                .transpose()
+                .map_err(|e| ConfigError::Invalid {
+                    name: "CODEWARDEN_REPOSITORY_FILTER",
+                    problem: e.to_string(),
+                })?,
+        })
+    }
+
+    /// Whether events of `repository` are scanned (`RepositoryFilter`).
+    pub fn watches(&self, repository: &str) -> bool {
+        self.repository_filter
+            .as_ref()
+            .is_none_or(|filter| filter.is_match(repository))
+    }
+
+    /// The S3 key of a commit's findings report.
+    pub fn report_key(&self, repository: &str, commit_id: &str) -> String {
+        format!("{}{repository}/{commit_id}.json", self.report_prefix)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn lookup(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        move |name| map.get(name).cloned()
+    }
+
+    #[test]
+    fn defaults_follow_the_issue() -> Result<(), ConfigError> {
+        // GIVEN only the required settings WHEN read
+        let config = Config::from_lookup(lookup(&[
+            ("FINDINGS_TOPIC_ARN", "arn:aws:sns:us-east-1:1:findings"),
+            ("REPORT_BUCKET", "reports"),
+        ]))?;
+        // THEN the documented defaults apply
+        assert_eq!(config.max_commits, 500);
+        assert_eq!(config.concurrency, 8);
+        assert_eq!(config.report_key("web", "abc"), "findings/web/abc.json");
+        assert_eq!(config.marker_prefix, "secret-scanner/markers/");
+        assert!(config.watches("anything"));
+        Ok(())
+    }
+
+    #[test]
+    fn the_repository_filter_takes_globs() -> Result<(), ConfigError> {
+        let config = Config::from_lookup(lookup(&[
+            ("FINDINGS_TOPIC_ARN", "t"),
+            ("REPORT_BUCKET", "r"),
+            ("CODEWARDEN_REPOSITORY_FILTER", "payments-*, infra"),
+        ]))?;
+        assert!(config.watches("payments-api") && config.watches("infra"));
+        assert!(!config.watches("web"));
+        Ok(())
+    }
+
+    #[test]
+    fn missing_and_invalid_settings_say_what_to_fix() {
+        let err = Config::from_lookup(lookup(&[("REPORT_BUCKET", "r")])).err();
+        assert_eq!(
+            err.map(|e| e.to_string()).as_deref(),
+            Some(
+                "FINDINGS_TOPIC_ARN is not set: set it in template.yaml (Environment of SecretScannerFunction)"
+            )
+        );
+        let err = Config::from_lookup(lookup(&[
+            ("FINDINGS_TOPIC_ARN", "t"),
+            ("REPORT_BUCKET", "r"),
+            ("CONCURRENCY", "0"),
+        ]))
+        .err();
+        assert_eq!(
+            err.map(|e| e.to_string()).as_deref(),
+            Some("CONCURRENCY is invalid: expected a number from 1 to 64")
+        );
+    }
+}

@@ -1,0 +1,609 @@
+//! The handler: a CodeCommit event in; findings out to an alert, comments
+//! and reports.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use futures_util::stream::{self, StreamExt};
+use serde::Serialize;
+use serde_json::Value;
+use shared::events::{
+    CodeCommitPullRequestStateChange, CodeCommitRepositoryStateChange, CodewardenEvent,
+    EventBridgeEvent, EventError, PullRequestEventKind, PullRequestStatus, ReferenceType,
+    RepositoryEventKind, parse_event,
+};
+use shared::scan::Scanner;
+use tracing::{info, warn};
+
+use crate::config::Config;
+use crate::ports::{CommentRequest, Comments, CommitInfo, CommitSource, Notifier, Store};
+use crate::report::{self, AlertContext, Truncation, comment_text, token};
+use crate::scanning::{CommitScan, ScannerCache, repo_scanner, scan_commit};
+use crate::walk::{Walk, first_parents, stops};
+use crate::{Error, adapters};
+
+/// Everything the handler needs, built once in `main`.
+pub struct Deps<S, C, N, T> {
+    pub config: Config,
+    /// The built-in rules, for repositories without a `.codewarden.toml`.
+    pub scanner: Arc<Scanner>,
+    pub cache: ScannerCache,
+    pub source: S,
+    pub comments: C,
+    pub notifier: N,
+    pub store: T,
+}
+
+/// The dependencies backed by the AWS SDK.
+pub type SdkDeps = Deps<
+    adapters::CodeCommitSource,
+    adapters::CodeCommitSource,
+    adapters::SnsNotifier,
+    adapters::S3Store,
+>;
+
+/// What happened to the alert of an invocation.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum AlertStatus {
+    /// No new findings: nothing to alert.
+    None,
+    #[serde(rename_all = "camelCase")]
+    Sent { message_id: String },
+    /// Sent by an earlier delivery of the same event.
+    Duplicate,
+}
+
+/// What an invocation did; the function's result.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "outcome", rename_all = "camelCase")]
+pub enum Outcome {
+    #[serde(rename_all = "camelCase")]
+    Scanned {
+        repository: String,
+        /// Commits scanned now.
+        commits: usize,
+        /// Commits skipped because a report shows they were scanned before.
+        already_scanned: usize,
+        findings: usize,
+        comments: usize,
+        alert: AlertStatus,
+        /// The newest commit left unscanned when `MAX_COMMITS` was reached.
+        stopped_at: Option<String>,
+    },
+    Acknowledged {
+        reason: String,
+    },
+}
+
+fn acknowledged(reason: impl Into<String>) -> Outcome {
+    Outcome::Acknowledged {
+        reason: reason.into(),
+    }
+}
+
+/// Handles one EventBridge event:
+///
+/// - *CodeCommit Repository State Change* `referenceUpdated` and
+///   `referenceCreated` (branch): every new commit, each against its first
+///   parent (see [`crate::walk`]); `referenceCreated` (tag): the tagged
+///   commit unless it has a report; `referenceDeleted`: acknowledged;
+/// - *CodeCommit Pull Request State Change* `pullRequestCreated` /
+///   `pullRequestSourceBranchUpdated`: the source branch's new commits, and
+///   a comment on the pull request at each line that still holds a secret;
+/// - anything else: acknowledged.
+///
+/// Side effects, in this order so that a retry after a failure duplicates
+/// nothing: one SNS alert per event (guarded by an S3 marker written
+/// first), one comment per finding (CodeCommit de-duplicates by a
+/// `clientRequestToken` derived from repository, commit, path, line and
+/// fingerprint), then one report per scanned commit at
+/// `findings/<repository>/<commitId>.json` (last: a report means "done").
+///
+/// IAM: `codecommit:GetRepository`, `codecommit:BatchGetCommits`,
+/// `codecommit:GetMergeOptions`, `codecommit:GetDifferences`,
+/// `codecommit:GetBlobDifferences`, `codecommit:GetFile`,
+/// `codecommit:PostCommentForComparedCommit`,
+/// `codecommit:PostCommentForPullRequest`, `sns:Publish`, `s3:PutObject`,
+/// `s3:GetObject` (HeadObject), `s3:DeleteObject` (marker release).
+pub async fn handle<S, C, N, T>(event: Value, deps: &Deps<S, C, N, T>) -> Result<Outcome, Error>
+where
+    S: CommitSource,
+    C: Comments,
+    N: Notifier,
+    T: Store,
+{
+    let event = match parse_event(&event) {
+        Ok(event) => event,
+        Err(error) => {
+            warn!(error = %error, "invalid event");
+            return Err(error.into());
+        }
+    };
+    let outcome = match event {
+        CodewardenEvent::RepositoryStateChange(event) => repository_changed(&event, deps).await,
+        CodewardenEvent::PullRequestStateChange(event) => pull_request_changed(&event, deps).await,
+        other => Ok(acknowledged(format!("not handled: {}", other.kind()))),
+    };
+    match &outcome {
+        Ok(outcome) => info!(outcome = ?outcome, "done"),
+        Err(error) => warn!(error = %error, retryable = error.is_retryable(), "failed"),
+    }
+    outcome
+}
+
+fn missing(event: &'static str, path: &str) -> Error {
+    Error::InvalidEvent(EventError::Invalid {
+        event,
+        path: path.to_owned(),
+        problem: "is missing".to_owned(),
+    })
+}
+
+async fn repository_changed<S, C, N, T>(
+    event: &EventBridgeEvent<CodeCommitRepositoryStateChange>,
+    deps: &Deps<S, C, N, T>,
+) -> Result<Outcome, Error>
+where
+    S: CommitSource,
+    C: Comments,
+    N: Notifier,
+    T: Store,
+{
+    const KIND: &str = "CodeCommit Repository State Change";
+    let detail = &event.detail;
+    let repository = detail.repository_name.as_str();
+    info!(repository, event = %detail.event, reference = ?detail.reference_full_name, "repository state change");
+    if !deps.config.watches(repository) {
+        return Ok(acknowledged("repository not in RepositoryFilter"));
+    }
+    if !matches!(
+        detail.event,
+        RepositoryEventKind::ReferenceCreated | RepositoryEventKind::ReferenceUpdated
+    ) {
+        return Ok(acknowledged(format!("{} needs no scan", detail.event)));
+    }
+    let new = detail
+        .commit_id
+        .as_deref()
+        .ok_or_else(|| missing(KIND, "detail.commitId"))?;
+    let walk = if detail.reference_type == Some(ReferenceType::Tag) {
+        // A tag adds no commit of its own: scan the tagged one if no
+        // branch push did.
+        let commits = deps
+            .source
+            .commits(repository, &[new.to_owned()])
+            .await?
+            .into_iter()
+            .filter(|c| c.id == new)
+            .collect::<Vec<_>>();
+        if commits.is_empty() {
+            return Err(Error::NotFound {
+                what: format!("commit {new} in repository {repository}"),
+            });
+        }
+        Walk {
+            commits,
+            stopped_at: None,
+        }
+    } else {
+        let old = match detail.event {
+            RepositoryEventKind::ReferenceUpdated => detail.old_commit_id.as_deref(),
+            _ => None,
+        };
+        let stops = stops(
+            &deps.source,
+            repository,
+            new,
+            old,
+            detail.reference_name.as_deref(),
+        )
+        .await?;
+        first_parents(
+            &deps.source,
+            repository,
+            new,
+            &stops,
+            deps.config.max_commits,
+        )
+        .await?
+    };
+    let (to_scan, already) = not_yet_reported(deps, repository, walk.commits).await?;
+    let truncation = Truncation {
+        stopped_at: walk.stopped_at.clone(),
+    };
+    let scans = scan_all(deps, repository, &to_scan).await?;
+    let context = AlertContext {
+        repository: repository.to_owned(),
+        region: event.region.clone().unwrap_or_default(),
+        branch: detail.reference_name.clone(),
+        reference: detail.reference_full_name.clone(),
+        pull_request_id: None,
+        pushed_by: detail.caller_user_arn.clone(),
+        truncation: truncation.clone(),
+    };
+    let marker = format!(
+        "{}{repository}/push-{}",
+        deps.config.marker_prefix,
+        token(&[
+            detail.reference_full_name.as_deref().unwrap_or_default(),
+            detail.old_commit_id.as_deref().unwrap_or_default(),
+            new,
+        ])
+    );
+    let delivered = deliver(deps, &context, &marker, &scans, Vec::new()).await?;
+    Ok(Outcome::Scanned {
+        repository: repository.to_owned(),
+        commits: scans.len(),
+        already_scanned: already,
+        findings: delivered.findings,
+        comments: delivered.comments,
+        alert: delivered.alert,
+        stopped_at: truncation.stopped_at,
+    })
+}
+
+async fn pull_request_changed<S, C, N, T>(
+    event: &EventBridgeEvent<CodeCommitPullRequestStateChange>,
+    deps: &Deps<S, C, N, T>,
+) -> Result<Outcome, Error>
+where
+    S: CommitSource,
+    C: Comments,
+    N: Notifier,
+    T: Store,
+{
+    const KIND: &str = "CodeCommit Pull Request State Change";
+    let detail = &event.detail;
+    info!(pull_request = %detail.pull_request_id, event = %detail.event, "pull request state change");
+    if !matches!(
+        detail.event,
+        PullRequestEventKind::PullRequestCreated
+            | PullRequestEventKind::PullRequestSourceBranchUpdated
+    ) {
+        return Ok(acknowledged(format!("{} needs no scan", detail.event)));
+    }
+    if detail.pull_request_status == Some(PullRequestStatus::Closed) {
+        return Ok(acknowledged("the pull request is closed"));
+    }
+    let repository = detail
+        .repository_name()
+        .ok_or_else(|| missing(KIND, "detail.repositoryNames[0]"))?;
+    if !deps.config.watches(repository) {
+        return Ok(acknowledged("repository not in RepositoryFilter"));
+    }
+    let source = detail
+        .source_commit
+        .as_deref()
+        .ok_or_else(|| missing(KIND, "detail.sourceCommit"))?;
+    let destination = detail
+        .destination_commit
+        .as_deref()
+        .ok_or_else(|| missing(KIND, "detail.destinationCommit"))?;
+    let base = match &detail.merge_base {
+        Some(base) => Some(base.clone()),
+        None => {
+            deps.source
+                .merge_base(repository, source, destination)
+                .await?
+        }
+    };
+    let stops: HashSet<String> = base.iter().cloned().collect();
+    let walk = first_parents(
+        &deps.source,
+        repository,
+        source,
+        &stops,
+        deps.config.max_commits,
+    )
+    .await?;
+    let (to_scan, already) = not_yet_reported(deps, repository, walk.commits).await?;
+    let scans = scan_all(deps, repository, &to_scan).await?;
+
+    // The pull request's own diff (merge base to source tip): a comment at
+    // each line of the source tip that holds a secret.
+    let net = CommitInfo {
+        id: source.to_owned(),
+        parents: base.iter().cloned().collect(),
+        author: None,
+        summary: String::new(),
+    };
+    let net = scan_all(deps, repository, std::slice::from_ref(&net))
+        .await?
+        .remove(0);
+    let pr = detail.pull_request_id.as_str();
+    let mut pr_comments: Vec<CommentRequest> = net
+        .findings
+        .iter()
+        .map(|found| CommentRequest {
+            repository: repository.to_owned(),
+            pull_request_id: Some(pr.to_owned()),
+            before_commit: Some(destination.to_owned()),
+            after_commit: source.to_owned(),
+            path: Some(found.path.clone()),
+            line: Some(found.finding.line),
+            content: comment_text(&found.finding),
+            client_request_token: token(&[
+                "pull-request",
+                repository,
+                pr,
+                &found.path,
+                &found.finding.line.to_string(),
+                &found.finding.fingerprint,
+            ]),
+        })
+        .collect();
+    // Secrets that a later commit of the pull request removed are still in
+    // its history: say so on the pull request itself.
+    let at_tip: HashSet<&str> = net
+        .findings
+        .iter()
+        .map(|f| f.finding.fingerprint.as_str())
+        .collect();
+    for scan in &scans {
+        for found in &scan.findings {
+            if at_tip.contains(found.finding.fingerprint.as_str()) {
+                continue;
+            }
+            pr_comments.push(CommentRequest {
+                repository: repository.to_owned(),
+                pull_request_id: Some(pr.to_owned()),
+                before_commit: Some(destination.to_owned()),
+                after_commit: source.to_owned(),
+                path: None,
+                line: None,
+                content: format!(
+                    "Commit {} added a secret at `{}:{}` that a later commit removed: it is still in this pull request's history.\n\n{}",
+                    scan.commit.id,
+                    found.path,
+                    found.finding.line,
+                    comment_text(&found.finding)
+                ),
+                client_request_token: token(&[
+                    "pull-request-history",
+                    repository,
+                    pr,
+                    &scan.commit.id,
+                    &found.path,
+                    &found.finding.line.to_string(),
+                    &found.finding.fingerprint,
+                ]),
+            });
+        }
+    }
+    let branch = detail
+        .source_reference
+        .as_deref()
+        .map(|r| r.trim_start_matches("refs/heads/").to_owned());
+    let context = AlertContext {
+        repository: repository.to_owned(),
+        region: event.region.clone().unwrap_or_default(),
+        branch,
+        reference: detail.source_reference.clone(),
+        pull_request_id: Some(pr.to_owned()),
+        pushed_by: detail.caller_user_arn.clone(),
+        truncation: Truncation {
+            stopped_at: walk.stopped_at.clone(),
+        },
+    };
+    let marker = format!(
+        "{}{repository}/pr-{}",
+        deps.config.marker_prefix,
+        token(&[pr, source])
+    );
+    let delivered = deliver(deps, &context, &marker, &scans, pr_comments).await?;
+    Ok(Outcome::Scanned {
+        repository: repository.to_owned(),
+        commits: scans.len(),
+        already_scanned: already,
+        findings: delivered.findings,
+        comments: delivered.comments,
+        alert: delivered.alert,
+        stopped_at: walk.stopped_at,
+    })
+}
+
+/// Splits `commits` into those without a report (to scan) and the count
+/// of those with one (scanned by an earlier event, or an earlier delivery
+/// of this one that got as far as its reports).
+async fn not_yet_reported<S, C, N, T>(
+    deps: &Deps<S, C, N, T>,
+    repository: &str,
+    commits: Vec<CommitInfo>,
+) -> Result<(Vec<CommitInfo>, usize), Error>
+where
+    T: Store,
+{
+    let checks: Vec<(CommitInfo, Result<bool, Error>)> = stream::iter(commits)
+        .map(|commit| async move {
+            let key = deps.config.report_key(repository, &commit.id);
+            let exists = deps.store.exists(&key).await;
+            (commit, exists)
+        })
+        .buffered(deps.config.concurrency)
+        .collect()
+        .await;
+    let mut to_scan = Vec::new();
+    let mut already = 0;
+    let mut errors = Vec::new();
+    for (commit, exists) in checks {
+        match exists {
+            Ok(true) => already += 1,
+            Ok(false) => to_scan.push(commit),
+            Err(error) => errors.push(error),
+        }
+    }
+    Error::collect(errors)?;
+    Ok((to_scan, already))
+}
+
+/// Scans each commit with the repository's configuration at that commit;
+/// the results in the order of `commits`.
+async fn scan_all<S, C, N, T>(
+    deps: &Deps<S, C, N, T>,
+    repository: &str,
+    commits: &[CommitInfo],
+) -> Result<Vec<CommitScan>, Error>
+where
+    S: CommitSource,
+{
+    let results: Vec<Result<CommitScan, Error>> = stream::iter(commits)
+        .map(|commit| async move {
+            let repo = repo_scanner(
+                &deps.source,
+                &deps.cache,
+                &deps.scanner,
+                repository,
+                &commit.id,
+            )
+            .await?;
+            scan_commit(
+                &deps.source,
+                &repo,
+                repository,
+                commit,
+                deps.config.concurrency,
+                deps.config.max_blob_bytes,
+            )
+            .await
+        })
+        // Commits a few at a time; the CodeCommit adapter bounds the calls
+        // in flight to CONCURRENCY overall.
+        .buffered(deps.config.concurrency.div_ceil(2))
+        .collect()
+        .await;
+    let mut scans = Vec::with_capacity(results.len());
+    let mut errors = Vec::new();
+    for result in results {
+        match result {
+            Ok(scan) => scans.push(scan),
+            Err(error) => errors.push(error),
+        }
+    }
+    Error::collect(errors)?;
+    Ok(scans)
+}
+
+struct Delivered {
+    findings: usize,
+    comments: usize,
+    alert: AlertStatus,
+}
+
+/// The alert (once per event), the comments (once per finding), then the
+/// reports. Failures are collected; any failure returns an error before
+/// the reports are written, so that the retry redoes what is missing.
+async fn deliver<S, C, N, T>(
+    deps: &Deps<S, C, N, T>,
+    context: &AlertContext,
+    marker: &str,
+    scans: &[CommitScan],
+    extra_comments: Vec<CommentRequest>,
+) -> Result<Delivered, Error>
+where
+    C: Comments,
+    N: Notifier,
+    T: Store,
+{
+    let repository = context.repository.as_str();
+    let findings: Vec<_> = scans
+        .iter()
+        .flat_map(|scan| scan.findings.iter().map(move |found| (scan, found)))
+        .collect();
+    let alert = if findings.is_empty() {
+        AlertStatus::None
+    } else {
+        send_once(deps, context, marker, &findings).await?
+    };
+
+    let mut comments = extra_comments;
+    comments.extend(findings.iter().map(|(scan, found)| {
+        let commit = &scan.commit.id;
+        CommentRequest {
+            repository: repository.to_owned(),
+            pull_request_id: None,
+            before_commit: scan.commit.parents.first().cloned(),
+            after_commit: commit.clone(),
+            path: Some(found.path.clone()),
+            line: Some(found.finding.line),
+            content: comment_text(&found.finding),
+            client_request_token: token(&[
+                "commit",
+                repository,
+                commit,
+                &found.path,
+                &found.finding.line.to_string(),
+                &found.finding.fingerprint,
+            ]),
+        }
+    }));
+    let posted: Vec<Result<(), Error>> = stream::iter(&comments)
+        .map(|comment| deps.comments.post(comment))
+        .buffer_unordered(deps.config.concurrency)
+        .collect()
+        .await;
+    Error::collect(posted.into_iter().filter_map(Result::err).collect())?;
+
+    let now = chrono::Utc::now();
+    let written: Vec<Result<(), Error>> = stream::iter(scans)
+        .map(|scan| async move {
+            let body = report::report(
+                repository,
+                context.reference.as_deref(),
+                scan,
+                &context.truncation,
+                now,
+            );
+            let body = serde_json::to_string(&body).map_err(|e| Error::Aws {
+                operation: "PutObject",
+                retryable: false,
+                message: format!("the report does not serialise: {e}"),
+                source: Box::new(e),
+            })?;
+            deps.store
+                .put_json(&deps.config.report_key(repository, &scan.commit.id), body)
+                .await
+        })
+        .buffer_unordered(deps.config.concurrency)
+        .collect()
+        .await;
+    Error::collect(written.into_iter().filter_map(Result::err).collect())?;
+    Ok(Delivered {
+        findings: findings.len(),
+        comments: comments.len(),
+        alert,
+    })
+}
+
+/// Publishes the alert unless `marker` says it was sent already. The
+/// marker is written first so that two concurrent deliveries cannot both
+/// publish; when publishing fails it is deleted and the error returned.
+async fn send_once<S, C, N, T>(
+    deps: &Deps<S, C, N, T>,
+    context: &AlertContext,
+    marker: &str,
+    findings: &[(&CommitScan, &crate::scanning::FileFinding)],
+) -> Result<AlertStatus, Error>
+where
+    N: Notifier,
+    T: Store,
+{
+    if !deps.store.claim(marker).await? {
+        info!(marker, "already alerted");
+        return Ok(AlertStatus::Duplicate);
+    }
+    let alert = report::alert(context, findings, &deps.scanner);
+    let message = alert.render(deps.config.format);
+    match deps.notifier.publish(&message).await {
+        Ok(message_id) => {
+            info!(marker, message_id = %message_id, severity = alert.severity.as_str(), findings = findings.len(), "alert published");
+            Ok(AlertStatus::Sent { message_id })
+        }
+        Err(error) => {
+            if let Err(release) = deps.store.release(marker).await {
+                warn!(marker, error = %release, "could not delete the marker after a failed publish");
+            }
+            Err(error)
+        }
+    }
+}

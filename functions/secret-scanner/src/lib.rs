@@ -1,0 +1,90 @@
+//! `secret-scanner`: every commit pushed to CodeCommit scanned for
+//! credentials, within seconds of the push (CodeCommit has no pre-receive
+//! hook). Findings go to an SNS alert, a comment at the exact line, and a
+//! findings report in S3 that `approval-gate` reads.
+//!
+//! - [`handler`]: the event in, side effects out ([`handle`]);
+//! - [`walk`]: which commits an event asks to scan (enumeration);
+//! - [`scanning`]: which text of a commit is scanned, through
+//!   `shared::scan` (the pure engine);
+//! - [`report`]: what the report, comments and alert say (pure);
+//! - [`ports`] / [`adapters`]: the capabilities, and them over the AWS SDK;
+//! - [`config`]: the environment, read once.
+
+pub mod adapters;
+pub mod config;
+mod error;
+pub mod handler;
+pub mod ports;
+pub mod report;
+pub mod scanning;
+pub mod walk;
+
+use std::sync::Arc;
+
+pub use config::{Config, ConfigError};
+pub use error::Error;
+pub use handler::{AlertStatus, Deps, Outcome, SdkDeps, handle};
+
+/// The SDK clients the function uses.
+#[derive(Clone, Debug)]
+pub struct Clients {
+    pub codecommit: aws_sdk_codecommit::Client,
+    pub sns: aws_sdk_sns::Client,
+    pub s3: aws_sdk_s3::Client,
+}
+
+impl Clients {
+    /// Every client from one loaded SDK configuration (endpoints from
+    /// `AWS_ENDPOINT_URL` / `AWS_ENDPOINT_URL_<SERVICE>` included).
+    /// CodeCommit uses the adaptive retry mode: a scan makes many calls in
+    /// a burst, and adaptive mode slows the client down on throttling
+    /// instead of failing the scan.
+    pub fn new(sdk: &aws_config::SdkConfig, config: &Config) -> Self {
+        Self {
+            codecommit: codecommit_client(sdk, config),
+            sns: aws_sdk_sns::Client::new(sdk),
+            s3: aws_sdk_s3::Client::from_conf(
+                aws_sdk_s3::config::Builder::from(sdk)
+                    .force_path_style(config.s3_force_path_style)
+                    .build(),
+            ),
+        }
+    }
+}
+
+/// The CodeCommit client as the function configures it (adaptive retry,
+/// `MAX_RETRY_ATTEMPTS`).
+pub fn codecommit_client(
+    sdk: &aws_config::SdkConfig,
+    config: &Config,
+) -> aws_sdk_codecommit::Client {
+    let retry = aws_config::retry::RetryConfig::adaptive().with_max_attempts(config.max_attempts);
+    aws_sdk_codecommit::Client::from_conf(
+        aws_sdk_codecommit::config::Builder::from(sdk)
+            .retry_config(retry)
+            .build(),
+    )
+}
+
+impl SdkDeps {
+    /// The SDK-backed dependencies; compiles the detection rules.
+    pub fn new(config: Config, clients: Clients) -> Result<Self, shared::scan::RulesError> {
+        let source = adapters::CodeCommitSource::new(clients.codecommit, config.concurrency);
+        Ok(Self {
+            scanner: Arc::new(shared::scan::Scanner::new(shared::scan::Rules::builtin()?)),
+            cache: scanning::ScannerCache::default(),
+            comments: source.clone(),
+            source,
+            notifier: adapters::SnsNotifier {
+                client: clients.sns,
+                topic_arn: config.topic_arn.clone(),
+            },
+            store: adapters::S3Store {
+                client: clients.s3,
+                bucket: config.report_bucket.clone(),
+            },
+            config,
+        })
+    }
+}

@@ -1,0 +1,145 @@
+//! The capabilities the scanner needs, in domain terms, and the facts they
+//! return. SDK adapters implement them in [`crate::adapters`]; no SDK type
+//! appears here.
+
+use std::future::Future;
+
+use shared::notify::SnsPublish;
+
+use crate::Error;
+
+/// A commit, as far as the scanner cares.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CommitInfo {
+    pub id: String,
+    /// First parent first; empty for a root commit.
+    pub parents: Vec<String>,
+    /// `Name <email>`.
+    pub author: Option<String>,
+    /// The first line of the message.
+    pub summary: String,
+}
+
+/// Git's mode of a submodule entry.
+pub const SUBMODULE_MODE: &str = "160000";
+
+/// A file that a commit adds or changes (deletions are not listed: they
+/// add no text).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChangedFile {
+    pub path: String,
+    /// `None` when the file is new.
+    pub before_blob: Option<String>,
+    pub after_blob: String,
+    /// `100644`, `100755`, `120000`, `160000` (submodule).
+    pub mode: String,
+}
+
+/// One added line and its number in the new version of the file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AddedLine {
+    pub number: usize,
+    pub content: String,
+}
+
+/// The lines a change adds to a file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BlobChange {
+    Text(Vec<AddedLine>),
+    Binary,
+    /// Over CodeCommit's or the configured size limit.
+    TooLarge,
+}
+
+/// Where commits and their changes come from (CodeCommit).
+pub trait CommitSource: Sync {
+    /// The commits with these ids (at most 100), in any order; unknown ids
+    /// are left out.
+    fn commits(
+        &self,
+        repository: &str,
+        ids: &[String],
+    ) -> impl Future<Output = Result<Vec<CommitInfo>, Error>> + Send;
+
+    /// The merge base of two commit specifiers (ids or branch names);
+    /// `None` when they share no history.
+    fn merge_base(
+        &self,
+        repository: &str,
+        source: &str,
+        destination: &str,
+    ) -> impl Future<Output = Result<Option<String>, Error>> + Send;
+
+    /// The repository's default branch, if it has one.
+    fn default_branch(
+        &self,
+        repository: &str,
+    ) -> impl Future<Output = Result<Option<String>, Error>> + Send;
+
+    /// The files `after` adds or modifies relative to `before` (the empty
+    /// tree when `None`), every page.
+    fn changed_files(
+        &self,
+        repository: &str,
+        before: Option<&str>,
+        after: &str,
+    ) -> impl Future<Output = Result<Vec<ChangedFile>, Error>> + Send;
+
+    /// The lines `after_blob` adds relative to `before_blob`, every page.
+    fn added_lines(
+        &self,
+        repository: &str,
+        before_blob: Option<&str>,
+        after_blob: &str,
+        max_bytes: u64,
+    ) -> impl Future<Output = Result<BlobChange, Error>> + Send;
+
+    /// A file's bytes at a commit; `None` when the commit has no such file.
+    fn file(
+        &self,
+        repository: &str,
+        commit: &str,
+        path: &str,
+    ) -> impl Future<Output = Result<Option<Vec<u8>>, Error>> + Send;
+}
+
+/// A comment to post at a line of a commit or pull request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CommentRequest {
+    pub repository: String,
+    /// Set for a pull-request comment.
+    pub pull_request_id: Option<String>,
+    pub before_commit: Option<String>,
+    pub after_commit: String,
+    /// `None`: a comment on the whole comparison.
+    pub path: Option<String>,
+    pub line: Option<usize>,
+    pub content: String,
+    /// Deterministic: the same finding always gives the same token, so
+    /// CodeCommit posts it once however often it is sent.
+    pub client_request_token: String,
+}
+
+/// Where comments go (CodeCommit).
+pub trait Comments: Sync {
+    fn post(&self, comment: &CommentRequest) -> impl Future<Output = Result<(), Error>> + Send;
+}
+
+/// Where alerts go (SNS).
+pub trait Notifier: Sync {
+    /// Publishes; answers the message id.
+    fn publish(&self, message: &SnsPublish) -> impl Future<Output = Result<String, Error>> + Send;
+}
+
+/// Reports and idempotency markers (S3).
+pub trait Store: Sync {
+    /// Creates the marker unless it exists: `true` when this call created
+    /// it, `false` when it was there (a redelivery).
+    fn claim(&self, key: &str) -> impl Future<Output = Result<bool, Error>> + Send;
+    /// Removes a marker, so that a retry can alert.
+    fn release(&self, key: &str) -> impl Future<Output = Result<(), Error>> + Send;
+    /// Whether an object exists (a commit's report: it was scanned).
+    fn exists(&self, key: &str) -> impl Future<Output = Result<bool, Error>> + Send;
+    /// Writes (or overwrites) a JSON object.
+    fn put_json(&self, key: &str, body: String) -> impl Future<Output = Result<(), Error>> + Send;
+}

@@ -1,0 +1,401 @@
+//! What the findings say, in the three places they go (pure): the S3
+//! findings report (the contract with `approval-gate`), the comment at the
+//! line, and the SNS alert. Each holds the masked preview and the
+//! fingerprint of a secret, never the secret.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use shared::links;
+use shared::notify::{self, Alert, mask_secrets};
+use shared::scan::{Finding, Scanner, Severity};
+
+use crate::scanning::{CommitScan, FileFinding, Skipped};
+
+/// The report's `schema`; `approval-gate` refuses others.
+pub const REPORT_SCHEMA: &str = "codewarden/findings-report@1";
+
+/// `findings/<repository>/<commitId>.json`, written for every scanned
+/// commit, also when clean.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Report {
+    pub schema: &'static str,
+    pub repository: String,
+    pub commit_id: String,
+    /// The commit it was compared with (its first parent); `null` for a
+    /// root commit.
+    pub parent_commit_id: Option<String>,
+    /// `refs/heads/main`; `null` when scanned for a pull request only.
+    #[serde(rename = "ref")]
+    pub reference: Option<String>,
+    pub scanned_at: String,
+    pub finding_count: usize,
+    pub findings: Vec<ReportFinding>,
+    pub skipped: Skipped,
+    /// Files not scanned because `.codewarden.toml` `[allow] paths` allows them.
+    pub allowed_files: usize,
+    /// The push had more commits than `MAX_COMMITS`: older ones were not
+    /// scanned. `stoppedAt` is the newest commit left out.
+    pub truncated: bool,
+    pub stopped_at: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReportFinding {
+    pub rule_id: String,
+    pub rule_name: String,
+    pub severity: Severity,
+    pub confidence: shared::scan::Confidence,
+    pub path: String,
+    pub line: usize,
+    pub column: usize,
+    pub masked: String,
+    pub fingerprint: String,
+}
+
+impl ReportFinding {
+    fn new(found: &FileFinding) -> Self {
+        let f = &found.finding;
+        Self {
+            rule_id: f.rule_id.clone(),
+            rule_name: f.rule_name.clone(),
+            severity: f.severity,
+            confidence: f.confidence,
+            path: found.path.clone(),
+            line: f.line,
+            column: f.column,
+            masked: f.masked.clone(),
+            fingerprint: f.fingerprint.clone(),
+        }
+    }
+}
+
+/// Where a scan stopped, for the report and the alert.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Truncation {
+    pub stopped_at: Option<String>,
+}
+
+pub fn report(
+    repository: &str,
+    reference: Option<&str>,
+    scan: &CommitScan,
+    truncation: &Truncation,
+    scanned_at: chrono::DateTime<chrono::Utc>,
+) -> Report {
+    Report {
+        schema: REPORT_SCHEMA,
+        repository: repository.to_owned(),
+        commit_id: scan.commit.id.clone(),
+        parent_commit_id: scan.commit.parents.first().cloned(),
+        reference: reference.map(str::to_owned),
+        scanned_at: scanned_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        finding_count: scan.findings.len(),
+        findings: scan.findings.iter().map(ReportFinding::new).collect(),
+        skipped: scan.skipped,
+        allowed_files: scan.allowed_files,
+        truncated: truncation.stopped_at.is_some(),
+        stopped_at: truncation.stopped_at.clone(),
+    }
+}
+
+/// A deterministic idempotency token: SHA-256 of the parts, hex (64
+/// characters), so a redelivered event posts nothing new.
+pub fn token(parts: &[&str]) -> String {
+    let mut hash = Sha256::new();
+    for part in parts {
+        hash.update(part.as_bytes());
+        hash.update([0]);
+    }
+    hex::encode(hash.finalize())
+}
+
+/// The comment posted at the line of a finding (Markdown, as the
+/// CodeCommit console renders it). Only the rule and the masked preview.
+pub fn comment_text(finding: &Finding) -> String {
+    format!(
+        "**codewarden: possible {name}** (`{id}`, severity {severity}, confidence {confidence})\n\n\
+         Value: `{masked}` (fingerprint `{fingerprint}`)\n\n\
+         Treat it as leaked: **rotate the credential first**, then remove it from the \
+         history (deleting the line in a new commit does not un-leak it). If this is not a \
+         secret, add `codewarden:allow {id}` to the line, or an allowlist entry to \
+         `.codewarden.toml`.",
+        name = finding.rule_name,
+        id = finding.rule_id,
+        severity = finding.severity,
+        confidence = finding.confidence,
+        masked = finding.masked,
+        fingerprint = &finding.fingerprint[..finding.fingerprint.len().min(16)],
+    )
+}
+
+/// Where the findings of an alert were pushed.
+#[derive(Clone, Debug, Default)]
+pub struct AlertContext {
+    pub repository: String,
+    pub region: String,
+    /// `main`, or the pull request's source branch.
+    pub branch: Option<String>,
+    pub reference: Option<String>,
+    pub pull_request_id: Option<String>,
+    /// Who pushed (the event's caller).
+    pub pushed_by: Option<String>,
+    pub truncation: Truncation,
+}
+
+fn alert_severity(findings: &[(&CommitScan, &FileFinding)]) -> notify::Severity {
+    match findings.iter().map(|(_, f)| f.finding.severity).max() {
+        Some(Severity::High) => notify::Severity::Critical,
+        Some(Severity::Medium) => notify::Severity::High,
+        _ => notify::Severity::Medium,
+    }
+}
+
+/// The alert for the findings of one event. `scanner` masks any secret
+/// in text that came from the repository (commit summaries, author names).
+pub fn alert(
+    context: &AlertContext,
+    findings: &[(&CommitScan, &FileFinding)],
+    scanner: &Scanner,
+) -> Alert {
+    let repository = &context.repository;
+    let place = match (&context.pull_request_id, &context.branch) {
+        (Some(id), _) => format!("{repository} pull request {id}"),
+        (None, Some(branch)) => format!("{repository}/{branch}"),
+        (None, None) => repository.clone(),
+    };
+    let title = match findings {
+        [(_, one)] => format!(
+            "Secret pushed to {place}: {} in {}",
+            one.finding.rule_name, one.path
+        ),
+        many => format!("{} secrets pushed to {place}", many.len()),
+    };
+    let commits: BTreeSet<&str> = findings.iter().map(|(c, _)| c.commit.id.as_str()).collect();
+    let mut text = format!(
+        "codewarden found {} possible secret(s) in {} commit(s).\n\nRepository: {repository}\n",
+        findings.len(),
+        commits.len()
+    );
+    if let Some(branch) = &context.branch {
+        text.push_str(&format!("Branch: {branch}\n"));
+    }
+    if let Some(id) = &context.pull_request_id {
+        text.push_str(&format!(
+            "Pull request: {id} ({}/codesuite/codecommit/repositories/{repository}/pull-requests/{id}?region={})\n",
+            links::console_origin(&context.region),
+            context.region
+        ));
+    }
+    if let Some(by) = &context.pushed_by {
+        text.push_str(&format!("Pushed by: {by}\n"));
+    }
+    let mut documents = Vec::new();
+    for (index, (commit, found)) in findings.iter().enumerate() {
+        let f = &found.finding;
+        let link = links::commit(&context.region, repository, &commit.commit.id);
+        let author = commit
+            .commit
+            .author
+            .as_deref()
+            .map(|a| mask_secrets(scanner, a))
+            .unwrap_or_default();
+        let summary = mask_secrets(scanner, &commit.commit.summary);
+        let short = &commit.commit.id[..commit.commit.id.len().min(8)];
+        text.push_str(&format!(
+            "\n{n}. {name} ({id}, severity {severity}) at {path}:{line}:{column}\n   Value: {masked}\n   Commit: {short} by {author}: {summary}\n   {link}\n",
+            n = index + 1,
+            name = f.rule_name,
+            id = f.rule_id,
+            severity = f.severity,
+            path = found.path,
+            line = f.line,
+            column = f.column,
+            masked = f.masked,
+        ));
+        documents.push(json!({
+            "commitId": commit.commit.id,
+            "author": author,
+            "summary": summary,
+            "path": found.path,
+            "line": f.line,
+            "column": f.column,
+            "ruleId": f.rule_id,
+            "ruleName": f.rule_name,
+            "severity": f.severity,
+            "confidence": f.confidence,
+            "masked": f.masked,
+            "fingerprint": f.fingerprint,
+            "link": link,
+        }));
+    }
+    if let Some(stopped) = &context.truncation.stopped_at {
+        text.push_str(&format!(
+            "\nThe push had more commits than this function scans per event: commits from {stopped} back were NOT scanned. Scan them with `codewarden scan --git {stopped}`.\n"
+        ));
+    }
+    text.push_str(
+        "\nWhat to do:\n\
+         1. Rotate each credential now (revoke the key, issue a new one): once pushed, treat it as leaked.\n\
+         2. Then remove it from the history (git filter-repo or BFG) and force-push; ask everyone with a clone to re-clone.\n\
+         3. Not a secret? Add `codewarden:allow <rule-id>` to the line, or allow it in .codewarden.toml.\n",
+    );
+    let rule_ids: BTreeSet<&str> = findings
+        .iter()
+        .map(|(_, f)| f.finding.rule_id.as_str())
+        .collect();
+    let rule_ids = rule_ids.into_iter().collect::<Vec<_>>().join(",");
+    let document = json!({
+        "kind": "secret-findings",
+        "repository": repository,
+        "branch": context.branch,
+        "ref": context.reference,
+        "pullRequestId": context.pull_request_id,
+        "findingCount": findings.len(),
+        "findings": documents,
+        "truncated": context.truncation.stopped_at.is_some(),
+        "stoppedAt": context.truncation.stopped_at,
+    });
+    let attributes = BTreeMap::from([
+        ("kind".to_owned(), "secret-findings".to_owned()),
+        ("repository".to_owned(), repository.clone()),
+        (
+            "branch".to_owned(),
+            context.branch.clone().unwrap_or_default(),
+        ),
+        ("ruleIds".to_owned(), rule_ids),
+    ]);
+    Alert {
+        title,
+        text,
+        document,
+        severity: alert_severity(findings),
+        attributes,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ports::CommitInfo;
+    use shared::scan::Rules;
+
+    const SECRET: &str = "AKIAZ7Q3XK2LMNB4RT6Y";
+
+    fn scan_with_secret() -> Result<CommitScan, shared::scan::RulesError> {
+        let scanner = Scanner::new(Rules::builtin()?);
+        let finding = scanner
+            .scan(format!("aws_access_key_id = {SECRET}\n").as_bytes())
+            .remove(0);
+        Ok(CommitScan {
+            commit: CommitInfo {
+                id: "a".repeat(40),
+                parents: vec!["b".repeat(40)],
+                author: Some("Dev One <dev1@example.com>".into()),
+                summary: format!("add config with {SECRET}"),
+            },
+            findings: vec![FileFinding {
+                path: "config/prod.env".into(),
+                finding,
+            }],
+            skipped: Skipped::default(),
+            allowed_files: 0,
+        })
+    }
+
+    #[test]
+    fn the_alert_names_the_place_and_masks_everything() -> Result<(), Box<dyn std::error::Error>> {
+        // GIVEN one finding whose commit message repeats the secret
+        let scan = scan_with_secret()?;
+        let scanner = Scanner::new(Rules::builtin()?);
+        let context = AlertContext {
+            repository: "web".into(),
+            region: "us-east-1".into(),
+            branch: Some("main".into()),
+            ..AlertContext::default()
+        };
+        // WHEN the alert is rendered
+        let alert = alert(&context, &[(&scan, &scan.findings[0])], &scanner);
+        let publish = alert.render(notify::Format::Json);
+        // THEN the subject fits SNS, names repository, branch and file
+        assert!(publish.subject.chars().count() < 100);
+        assert!(publish.subject.contains("web/main"), "{}", publish.subject);
+        assert!(
+            alert.text.contains("config/prod.env:1:21"),
+            "{}",
+            alert.text
+        );
+        assert!(alert.text.contains("Rotate"), "{}", alert.text);
+        assert_eq!(publish.attributes["ruleIds"], "aws-access-key-id");
+        assert_eq!(publish.attributes["severity"], "critical");
+        // AND the secret appears nowhere
+        assert!(!publish.message.contains(SECRET));
+        assert!(!publish.subject.contains(SECRET));
+        let comment = comment_text(&scan.findings[0].finding);
+        assert!(!comment.contains(SECRET) && comment.contains("AKIA***"));
+        Ok(())
+    }
+
+    #[test]
+    fn what_people_read_snapshot() -> Result<(), Box<dyn std::error::Error>> {
+        // GIVEN one finding on a branch WHEN rendered
+        let scan = scan_with_secret()?;
+        let scanner = Scanner::new(Rules::builtin()?);
+        let context = AlertContext {
+            repository: "payments".into(),
+            region: "eu-west-1".into(),
+            branch: Some("main".into()),
+            reference: Some("refs/heads/main".into()),
+            pushed_by: Some("arn:aws:iam::123456789012:user/mary.major".into()),
+            ..AlertContext::default()
+        };
+        let publish =
+            alert(&context, &[(&scan, &scan.findings[0])], &scanner).render(notify::Format::Json);
+        let message: serde_json::Value = serde_json::from_str(&publish.message)?;
+        // THEN subject, email text, attributes (sorted: a BTreeMap) and
+        // the comment read as a person needs them
+        insta::assert_snapshot!(format!(
+            "Subject: {}\nAttributes: {:?}\n\n{}\n---\n{}",
+            publish.subject,
+            publish.attributes,
+            message["email"].as_str().unwrap_or_default(),
+            comment_text(&scan.findings[0].finding),
+        ));
+        Ok(())
+    }
+
+    #[test]
+    fn the_report_follows_the_contract() -> Result<(), Box<dyn std::error::Error>> {
+        let scan = scan_with_secret()?;
+        let now = chrono::DateTime::from_timestamp(1_767_225_600, 0).unwrap_or_default();
+        let value = serde_json::to_value(report(
+            "web",
+            Some("refs/heads/main"),
+            &scan,
+            &Truncation::default(),
+            now,
+        ))?;
+        assert_eq!(value["schema"], REPORT_SCHEMA);
+        assert_eq!(value["commitId"], "a".repeat(40));
+        assert_eq!(value["ref"], "refs/heads/main");
+        assert_eq!(value["scannedAt"], "2026-01-01T00:00:00Z");
+        assert_eq!(value["findingCount"], 1);
+        assert_eq!(value["findings"][0]["ruleId"], "aws-access-key-id");
+        assert_eq!(value["findings"][0]["path"], "config/prod.env");
+        assert_eq!(value["skipped"]["tooLarge"], 0);
+        assert_eq!(value["truncated"], false);
+        assert!(!value.to_string().contains(SECRET));
+        Ok(())
+    }
+
+    #[test]
+    fn tokens_are_stable_and_distinct() {
+        assert_eq!(token(&["a", "b"]), token(&["a", "b"]));
+        assert_ne!(token(&["a", "b"]), token(&["ab", ""]));
+        assert_eq!(token(&["x"]).len(), 64);
+    }
+}

@@ -1,0 +1,884 @@
+//! secret-scanner end to end: the handler, called as Lambda would call it,
+//! with real SDK clients against the local stack: local-aws (in process)
+//! for CodeCommit, backed by real git repositories that the tests commit to
+//! with `git`; moto (from `.local/env`) for S3 (reports, markers) and SNS,
+//! whose topic delivers to an SQS queue that each test reads.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use anyhow::{Context, Result, bail};
+use aws_sdk_sqs::types::QueueAttributeName;
+use e2e::{LocalAws, commit_file, git, init_repo, moto_sdk_config, unique_name};
+use secret_scanner::{AlertStatus, Clients, Config, Outcome, SdkDeps, handle};
+use serde_json::{Value, json};
+
+/// Credentials shaped like real ones (not documentation examples, which
+/// the engine deliberately ignores).
+const AWS_KEY: &str = "AKIAZ7Q3XK2LMNB4RT6Y";
+const GITHUB_TOKEN: &str = "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";
+const SLACK_TOKEN: &str = "xoxb-6820573976702-1518795619475-xkBEssdb9JOCC4qzOlJjNxfb";
+const PLANTED: [&str; 3] = [AWS_KEY, GITHUB_TOKEN, SLACK_TOKEN];
+
+/// One test's stack: its own local-aws and repository, its own bucket,
+/// topic and queue in moto, and the function's dependencies pointed at them.
+struct Stack {
+    aws: LocalAws,
+    deps: SdkDeps,
+    config: Config,
+    s3: aws_sdk_s3::Client,
+    sqs: aws_sdk_sqs::Client,
+    codecommit: aws_sdk_codecommit::Client,
+    queue_url: String,
+    repository: String,
+    repo: PathBuf,
+}
+
+/// A message as the SQS subscriber received it.
+struct Received {
+    /// The SQS body: the SNS envelope, as is.
+    raw: String,
+    subject: String,
+    /// The `sqs` variant: the alert's JSON document.
+    document: Value,
+    attributes: BTreeMap<String, String>,
+}
+
+impl Stack {
+    async fn start() -> Result<Self> {
+        Self::start_with(&[]).await
+    }
+
+    async fn start_with(settings: &[(&str, &str)]) -> Result<Self> {
+        let moto = moto_sdk_config().await?;
+        let s3 = aws_sdk_s3::Client::from_conf(
+            aws_sdk_s3::config::Builder::from(&moto)
+                .force_path_style(true)
+                .build(),
+        );
+        let sns = aws_sdk_sns::Client::new(&moto);
+        let sqs = aws_sdk_sqs::Client::new(&moto);
+        let bucket = unique_name("findings");
+        s3.create_bucket().bucket(&bucket).send().await?;
+        let topic_arn = sns
+            .create_topic()
+            .name(unique_name("findings"))
+            .send()
+            .await?
+            .topic_arn
+            .context("no topic ARN")?;
+        let queue_url = sqs
+            .create_queue()
+            .queue_name(unique_name("findings"))
+            .send()
+            .await?
+            .queue_url
+            .context("no queue URL")?;
+        let queue_arn = sqs
+            .get_queue_attributes()
+            .queue_url(&queue_url)
+            .attribute_names(QueueAttributeName::QueueArn)
+            .send()
+            .await?
+            .attributes
+            .and_then(|a| a.get(&QueueAttributeName::QueueArn).cloned())
+            .context("no queue ARN")?;
+        sns.subscribe()
+            .topic_arn(&topic_arn)
+            .protocol("sqs")
+            .endpoint(queue_arn)
+            .attributes("RawMessageDelivery", "false")
+            .send()
+            .await?;
+
+        let mut env: BTreeMap<&str, String> = BTreeMap::from([
+            ("FINDINGS_TOPIC_ARN", topic_arn),
+            ("REPORT_BUCKET", bucket),
+            ("S3_FORCE_PATH_STYLE", "true".to_owned()),
+        ]);
+        for (name, value) in settings {
+            env.insert(name, (*value).to_owned());
+        }
+        let config = Config::from_lookup(|name| env.get(name).cloned())?;
+
+        let aws = LocalAws::start().await?;
+        let repository = unique_name("repo");
+        let repo = init_repo(&aws.repos_dir(), &repository)?;
+        // As `main` builds them; CodeCommit pointed at local-aws the way
+        // AWS_ENDPOINT_URL_CODECOMMIT does, with the function's retry mode.
+        let local = aws.sdk_config().await;
+        let mut clients = Clients::new(&moto, &config);
+        clients.codecommit = secret_scanner::codecommit_client(&local, &config);
+        let deps = SdkDeps::new(config.clone(), clients)?;
+        Ok(Self {
+            codecommit: aws.codecommit().await,
+            aws,
+            deps,
+            config,
+            s3,
+            sqs,
+            queue_url,
+            repository,
+            repo,
+        })
+    }
+
+    async fn invoke(&self, event: Value) -> Result<Outcome> {
+        Ok(handle(event, &self.deps).await?)
+    }
+
+    fn commit(&self, file: &str, contents: &str, message: &str) -> Result<String> {
+        commit_file(&self.repo, file, contents.as_bytes(), message)
+    }
+
+    /// A push event for `reference` (a branch name) of this repository.
+    fn push(&self, branch: &str, old: Option<&str>, new: &str) -> Result<Value> {
+        let mut event = sample("codecommit-push")?;
+        let detail = &mut event["detail"];
+        detail["repositoryName"] = json!(self.repository);
+        detail["referenceName"] = json!(branch);
+        detail["referenceFullName"] = json!(format!("refs/heads/{branch}"));
+        detail["commitId"] = json!(new);
+        match old {
+            Some(old) => detail["oldCommitId"] = json!(old),
+            None => {
+                detail["event"] = json!("referenceCreated");
+                if let Some(d) = detail.as_object_mut() {
+                    d.remove("oldCommitId");
+                }
+            }
+        }
+        Ok(event)
+    }
+
+    async fn report(&self, commit: &str) -> Result<Option<Value>> {
+        let key = self.config.report_key(&self.repository, commit);
+        match self
+            .s3
+            .get_object()
+            .bucket(&self.config.report_bucket)
+            .key(&key)
+            .send()
+            .await
+        {
+            Ok(object) => {
+                let bytes = object.body.collect().await?.into_bytes();
+                Ok(Some(serde_json::from_slice(&bytes)?))
+            }
+            Err(e) if format!("{e:?}").contains("NoSuchKey") => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Every comment on the commit `after` (compared with its parent).
+    async fn commit_comments(&self, before: Option<&str>, after: &str) -> Result<Vec<Value>> {
+        let out = self
+            .codecommit
+            .get_comments_for_compared_commit()
+            .repository_name(&self.repository)
+            .set_before_commit_id(before.map(str::to_owned))
+            .after_commit_id(after)
+            .send()
+            .await?;
+        let mut all = Vec::new();
+        for group in out.comments_for_compared_commit_data() {
+            let location = group.location();
+            for comment in group.comments() {
+                all.push(json!({
+                    "path": location.and_then(|l| l.file_path()),
+                    "line": location.and_then(|l| l.file_position()),
+                    "content": comment.content(),
+                    "token": comment.client_request_token(),
+                }));
+            }
+        }
+        Ok(all)
+    }
+
+    /// Every message the queue holds now.
+    async fn received(&self) -> Result<Vec<Received>> {
+        let mut all = Vec::new();
+        for _ in 0..5 {
+            let out = self
+                .sqs
+                .receive_message()
+                .queue_url(&self.queue_url)
+                .max_number_of_messages(10)
+                .wait_time_seconds(0)
+                .send()
+                .await?;
+            let messages = out.messages.unwrap_or_default();
+            if messages.is_empty() {
+                break;
+            }
+            for message in messages {
+                let raw = message.body.context("message without body")?;
+                let envelope: Value = serde_json::from_str(&raw)?;
+                let document =
+                    serde_json::from_str(envelope["Message"].as_str().context("no Message")?)?;
+                let attributes = envelope["MessageAttributes"]
+                    .as_object()
+                    .map(|map| {
+                        map.iter()
+                            .map(|(k, v)| (k.clone(), v["Value"].as_str().unwrap_or("").to_owned()))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                all.push(Received {
+                    subject: envelope["Subject"].as_str().unwrap_or("").to_owned(),
+                    raw,
+                    document,
+                    attributes,
+                });
+                if let Some(handle) = message.receipt_handle {
+                    self.sqs
+                        .delete_message()
+                        .queue_url(&self.queue_url)
+                        .receipt_handle(handle)
+                        .send()
+                        .await?;
+                }
+            }
+        }
+        Ok(all)
+    }
+
+    async fn one_message(&self) -> Result<Received> {
+        let mut messages = self.received().await?;
+        if messages.len() != 1 {
+            bail!("expected exactly one alert, got {}", messages.len());
+        }
+        Ok(messages.remove(0))
+    }
+
+    async fn calls(&self) -> Result<BTreeMap<String, u64>> {
+        Ok(serde_json::from_value(self.aws.admin_get("/calls").await?)?)
+    }
+}
+
+fn sample(name: &str) -> Result<Value> {
+    let path = format!("{}/../events/{name}.json", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {path}"))?;
+    Ok(serde_json::from_str(&text)?)
+}
+
+fn scanned(outcome: &Outcome) -> Result<(usize, usize, &AlertStatus)> {
+    match outcome {
+        Outcome::Scanned {
+            commits,
+            findings,
+            alert,
+            ..
+        } => Ok((*commits, *findings, alert)),
+        other => bail!("expected a scan, got {other:?}"),
+    }
+}
+
+fn env_file(key: &str) -> String {
+    format!("# production\nregion = us-east-1\naws_access_key_id = {key}\n")
+}
+
+#[tokio::test]
+async fn a_plain_push_alerts_comments_at_the_line_and_reports() -> Result<()> {
+    // GIVEN main at a clean commit, then a push adding a key at line 3
+    let stack = Stack::start().await?;
+    let c1 = stack.commit("README.md", "# app\n", "init")?;
+    let c2 = stack.commit("config/prod.env", &env_file(AWS_KEY), "add prod config")?;
+    // WHEN the push event arrives
+    let outcome = stack.invoke(stack.push("main", Some(&c1), &c2)?).await?;
+    // THEN one commit was scanned with one finding, and the alert went out
+    let (commits, findings, alert) = scanned(&outcome)?;
+    assert_eq!((commits, findings), (1, 1));
+    assert!(matches!(alert, AlertStatus::Sent { .. }), "{alert:?}");
+    let message = stack.one_message().await?;
+    assert!(message.subject.chars().count() < 100);
+    assert!(
+        message.subject.contains(&stack.repository),
+        "{}",
+        message.subject
+    );
+    assert_eq!(message.attributes["repository"], stack.repository);
+    assert_eq!(message.attributes["branch"], "main");
+    assert_eq!(message.attributes["ruleIds"], "aws-access-key-id");
+    assert_eq!(message.attributes["severity"], "critical");
+    let text = message.document["text"].as_str().unwrap_or_default();
+    for expected in [
+        "config/prod.env:3:21",
+        "AKIA***",
+        "Dev One <dev1@example.com>",
+        "Rotate",
+        "remove it from the history",
+        "/codesuite/codecommit/repositories/",
+        &c2[..8],
+    ] {
+        assert!(text.contains(expected), "{expected} missing from:\n{text}");
+    }
+    assert_eq!(message.document["findings"][0]["line"], 3);
+    // AND one comment at the line, on the commit compared with its parent
+    let comments = stack.commit_comments(Some(&c1), &c2).await?;
+    assert_eq!(comments.len(), 1, "{comments:?}");
+    assert_eq!(comments[0]["path"], "config/prod.env");
+    assert_eq!(comments[0]["line"], 3);
+    assert!(
+        comments[0]["content"]
+            .as_str()
+            .is_some_and(|c| c.contains("AKIA***") && c.contains("aws-access-key-id"))
+    );
+    // AND the report of the scanned commit, none of the old one
+    let report = stack.report(&c2).await?.context("no report for c2")?;
+    assert_eq!(report["schema"], "codewarden/findings-report@1");
+    assert_eq!(report["repository"], stack.repository);
+    assert_eq!(report["commitId"], c2);
+    assert_eq!(report["ref"], "refs/heads/main");
+    assert_eq!(report["findingCount"], 1);
+    assert_eq!(report["findings"][0]["path"], "config/prod.env");
+    assert_eq!(report["findings"][0]["line"], 3);
+    assert_eq!(report["findings"][0]["ruleId"], "aws-access-key-id");
+    assert_eq!(report["truncated"], false);
+    assert!(
+        chrono::DateTime::parse_from_rfc3339(report["scannedAt"].as_str().unwrap_or("")).is_ok()
+    );
+    assert!(stack.report(&c1).await?.is_none());
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_secret_added_then_deleted_in_one_push_is_found() -> Result<()> {
+    // GIVEN a push of two commits: the first adds a token, the second removes it
+    let stack = Stack::start().await?;
+    let c1 = stack.commit("README.md", "# app\n", "init")?;
+    let c2 = stack.commit(
+        "deploy.sh",
+        &format!("#!/bin/sh\nexport GITHUB_TOKEN={GITHUB_TOKEN}\n"),
+        "deploy script",
+    )?;
+    let c3 = stack.commit("deploy.sh", "#!/bin/sh\n", "oops, remove the token")?;
+    // WHEN the push (c1 -> c3) is scanned
+    let outcome = stack.invoke(stack.push("main", Some(&c1), &c3)?).await?;
+    // THEN both commits were scanned and the token found in the first
+    assert_eq!(scanned(&outcome)?.0, 2);
+    assert_eq!(scanned(&outcome)?.1, 1);
+    let message = stack.one_message().await?;
+    assert_eq!(message.document["findings"][0]["commitId"], c2);
+    assert_eq!(message.attributes["ruleIds"], "github-pat-classic");
+    let c2_report = stack.report(&c2).await?.context("no report for c2")?;
+    assert_eq!(c2_report["findingCount"], 1);
+    // AND the clean commit has its report too: scanned clean, not unscanned
+    let c3_report = stack.report(&c3).await?.context("no report for c3")?;
+    assert_eq!(c3_report["findingCount"], 0);
+    assert_eq!(c3_report["findings"], json!([]));
+    assert_eq!(stack.commit_comments(Some(&c1), &c2).await?.len(), 1);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_new_branch_scans_only_the_commits_not_on_the_default_branch() -> Result<()> {
+    // GIVEN main with two commits and a feature branch with one more
+    let stack = Stack::start().await?;
+    let c1 = stack.commit("README.md", "# app\n", "init")?;
+    let c2 = stack.commit("src/lib.rs", "pub fn f() {}\n", "code")?;
+    git(&stack.repo, &["checkout", "-q", "-b", "feature/slack"])?;
+    let c3 = stack.commit(
+        "notify.py",
+        &format!("TOKEN = \"{SLACK_TOKEN}\"\n"),
+        "notify",
+    )?;
+    // (HEAD names the default branch of a local-aws repository)
+    git(&stack.repo, &["checkout", "-q", "main"])?;
+    // WHEN the branch creation event arrives
+    let outcome = stack
+        .invoke(stack.push("feature/slack", None, &c3)?)
+        .await?;
+    // THEN only the branch's own commit was scanned
+    let (commits, findings, _) = scanned(&outcome)?;
+    assert_eq!((commits, findings), (1, 1));
+    assert!(stack.report(&c3).await?.is_some());
+    assert!(stack.report(&c2).await?.is_none());
+    assert!(stack.report(&c1).await?.is_none());
+    let message = stack.one_message().await?;
+    assert_eq!(message.attributes["branch"], "feature/slack");
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_force_push_scans_the_rewritten_commits_only() -> Result<()> {
+    // GIVEN main pushed up to c2, then rewritten: c2 dropped, c3 on c1
+    let stack = Stack::start().await?;
+    let c1 = stack.commit("README.md", "# app\n", "init")?;
+    let c2 = stack.commit("a.txt", "a\n", "a")?;
+    git(&stack.repo, &["reset", "-q", "--hard", &c1])?;
+    let c3 = stack.commit("b.env", &env_file(AWS_KEY), "b")?;
+    // WHEN the force push (c2 -> c3) arrives
+    let outcome = stack.invoke(stack.push("main", Some(&c2), &c3)?).await?;
+    // THEN only c3 was scanned: the walk stopped at the merge base c1
+    let (commits, findings, _) = scanned(&outcome)?;
+    assert_eq!((commits, findings), (1, 1));
+    assert!(stack.report(&c3).await?.is_some());
+    assert!(stack.report(&c1).await?.is_none());
+    assert_eq!(stack.one_message().await?.attributes["branch"], "main");
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_pull_request_gets_a_comment_at_the_line() -> Result<()> {
+    // GIVEN main and a feature branch adding a key, then another commit
+    let stack = Stack::start().await?;
+    let c1 = stack.commit("README.md", "# app\n", "init")?;
+    git(&stack.repo, &["checkout", "-q", "-b", "feature/login"])?;
+    let c2 = stack.commit("login/settings.env", &env_file(AWS_KEY), "login settings")?;
+    let c3 = stack.commit("login/form.html", "<form></form>\n", "form")?;
+    let created = stack
+        .codecommit
+        .create_pull_request()
+        .title("Add login form")
+        .targets(
+            aws_sdk_codecommit::types::Target::builder()
+                .repository_name(&stack.repository)
+                .source_reference("feature/login")
+                .destination_reference("main")
+                .build()?,
+        )
+        .client_request_token(unique_name("pr"))
+        .send()
+        .await?;
+    let pr = created
+        .pull_request()
+        .and_then(|p| p.pull_request_id())
+        .context("no pull request id")?
+        .to_owned();
+    let mut event = sample("codecommit-pr-created")?;
+    let detail = &mut event["detail"];
+    detail["repositoryNames"] = json!([stack.repository]);
+    detail["pullRequestId"] = json!(pr);
+    detail["sourceCommit"] = json!(c3);
+    detail["destinationCommit"] = json!(c1);
+    detail["mergeBase"] = json!(c1);
+    detail["sourceReference"] = json!("refs/heads/feature/login");
+    // WHEN the pull request event arrives
+    let outcome = stack.invoke(event).await?;
+    // THEN the source branch's commits were scanned
+    let (commits, findings, _) = scanned(&outcome)?;
+    assert_eq!((commits, findings), (2, 1));
+    // AND the pull request has a comment at the secret's line
+    let comments = stack
+        .codecommit
+        .get_comments_for_pull_request()
+        .pull_request_id(&pr)
+        .send()
+        .await?;
+    let located: Vec<(Option<&str>, Option<i64>, bool)> = comments
+        .comments_for_pull_request_data()
+        .iter()
+        .flat_map(|group| {
+            group.comments().iter().map(move |c| {
+                (
+                    group.location().and_then(|l| l.file_path()),
+                    group.location().and_then(|l| l.file_position()),
+                    c.content().is_some_and(|t| t.contains("AKIA***")),
+                )
+            })
+        })
+        .collect();
+    assert_eq!(located, vec![(Some("login/settings.env"), Some(3), true)]);
+    // AND the alert names the pull request
+    let message = stack.one_message().await?;
+    assert_eq!(message.document["pullRequestId"], json!(pr));
+    assert!(stack.report(&c2).await?.is_some() && stack.report(&c3).await?.is_some());
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_redelivered_event_gives_one_alert_and_one_comment() -> Result<()> {
+    // GIVEN a push with a key, scanned once
+    let stack = Stack::start().await?;
+    let c1 = stack.commit("README.md", "# app\n", "init")?;
+    let c2 = stack.commit("config/prod.env", &env_file(AWS_KEY), "config")?;
+    let event = stack.push("main", Some(&c1), &c2)?;
+    stack.invoke(event.clone()).await?;
+    // WHEN the same event is delivered again
+    let again = stack.invoke(event.clone()).await?;
+    // THEN it is recognised as scanned
+    assert!(
+        matches!(
+            &again,
+            Outcome::Scanned {
+                commits: 0,
+                already_scanned: 1,
+                ..
+            }
+        ),
+        "{again:?}"
+    );
+    // AND WHEN a delivery finds no report (the first attempt failed before
+    // writing it), it scans again but neither alerts nor comments twice
+    stack
+        .s3
+        .delete_object()
+        .bucket(&stack.config.report_bucket)
+        .key(stack.config.report_key(&stack.repository, &c2))
+        .send()
+        .await?;
+    let third = stack.invoke(event).await?;
+    assert_eq!(scanned(&third)?.2, &AlertStatus::Duplicate);
+    assert_eq!(stack.received().await?.len(), 1);
+    assert_eq!(stack.commit_comments(Some(&c1), &c2).await?.len(), 1);
+    assert!(stack.report(&c2).await?.is_some());
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_repository_allowlist_and_baseline_apply() -> Result<()> {
+    // GIVEN a .codewarden.toml allowing fixtures/, and a baseline
+    // accepting the GitHub token (as `codewarden scan --write-baseline` does)
+    let stack = Stack::start().await?;
+    let c1 = stack.commit("README.md", "# app\n", "init")?;
+    let scanner = shared::scan::Scanner::new(shared::scan::Rules::builtin()?);
+    let known = format!("export GITHUB_TOKEN={GITHUB_TOKEN}\n");
+    let mut baseline = shared::scan::Baseline::new();
+    for finding in scanner.scan(known.as_bytes()) {
+        baseline.add("old/deploy.sh", &finding);
+    }
+    assert_eq!(baseline.len(), 1);
+    std::fs::write(
+        stack.repo.join(".codewarden-baseline.json"),
+        baseline.to_json()?,
+    )?;
+    std::fs::write(stack.repo.join("deploy.sh"), &known)?;
+    stack.commit(
+        ".codewarden.toml",
+        "[allow]\npaths = [\"fixtures/**\"]\n",
+        "config",
+    )?;
+    std::fs::create_dir_all(stack.repo.join("fixtures"))?;
+    std::fs::write(stack.repo.join("fixtures/keys.env"), env_file(AWS_KEY))?;
+    let c3 = stack.commit(
+        "tests/slack.py",
+        &format!("TOKEN = \"{SLACK_TOKEN}\"  # codewarden:allow\n"),
+        "fixtures",
+    )?;
+    // WHEN the push is scanned
+    let outcome = stack.invoke(stack.push("main", Some(&c1), &c3)?).await?;
+    // THEN nothing is reported: the path is allowed, the line carries the
+    // pragma, the token is in the baseline
+    let (commits, findings, alert) = scanned(&outcome)?;
+    assert_eq!((commits, findings), (2, 0));
+    assert_eq!(alert, &AlertStatus::None);
+    let report = stack.report(&c3).await?.context("no report")?;
+    assert_eq!(report["findingCount"], 0);
+    assert_eq!(report["allowedFiles"], 1);
+    assert!(stack.received().await?.is_empty());
+    Ok(())
+}
+
+#[tokio::test]
+async fn throttling_mid_scan_completes_without_duplicates() -> Result<()> {
+    // GIVEN a push of several files, and CodeCommit throttling mid-scan
+    let stack = Stack::start().await?;
+    let c1 = stack.commit("README.md", "# app\n", "init")?;
+    for i in 0..5 {
+        std::fs::write(stack.repo.join(format!("f{i}.txt")), format!("line {i}\n"))?;
+    }
+    let c2 = stack.commit("config/prod.env", &env_file(AWS_KEY), "many files")?;
+    for (operation, count) in [
+        ("GetBlobDifferences", 3),
+        ("GetDifferences", 1),
+        ("PostCommentForComparedCommit", 1),
+    ] {
+        stack
+            .aws
+            .admin_post(
+                "/faults",
+                json!({"operation": operation, "kind": "throttle", "count": count}),
+            )
+            .await?;
+    }
+    // WHEN the push is scanned
+    let outcome = stack.invoke(stack.push("main", Some(&c1), &c2)?).await?;
+    // THEN the SDK's retries carried it through: one finding, one alert, one comment
+    assert_eq!(scanned(&outcome)?.1, 1);
+    let calls = stack.calls().await?;
+    assert!(calls["GetBlobDifferences"] >= 6 + 3, "{calls:?}");
+    assert_eq!(stack.received().await?.len(), 1);
+    assert_eq!(stack.commit_comments(Some(&c1), &c2).await?.len(), 1);
+    assert_eq!(
+        stack.report(&c2).await?.context("no report")?["findingCount"],
+        1
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_failure_after_the_alert_is_retried_without_duplicates() -> Result<()> {
+    // GIVEN comment posting failing beyond the SDK's retries
+    let stack = Stack::start_with(&[("MAX_RETRY_ATTEMPTS", "2")]).await?;
+    let c1 = stack.commit("README.md", "# app\n", "init")?;
+    let c2 = stack.commit("config/prod.env", &env_file(AWS_KEY), "config")?;
+    stack
+        .aws
+        .admin_post(
+            "/faults",
+            json!({"operation": "PostCommentForComparedCommit", "kind": "server_error", "count": 2}),
+        )
+        .await?;
+    let event = stack.push("main", Some(&c1), &c2)?;
+    // WHEN the event is handled
+    let error = handle(event.clone(), &stack.deps).await.err();
+    // THEN it fails retryably, after alerting, without writing the report
+    let error = error.context("expected a failure")?;
+    assert!(error.is_retryable(), "{error}");
+    assert!(stack.report(&c2).await?.is_none());
+    // AND Lambda's retry completes the work without a second alert or comment
+    let retried = stack.invoke(event).await?;
+    assert_eq!(scanned(&retried)?.2, &AlertStatus::Duplicate);
+    assert_eq!(stack.received().await?.len(), 1);
+    assert_eq!(stack.commit_comments(Some(&c1), &c2).await?.len(), 1);
+    assert!(stack.report(&c2).await?.is_some());
+    Ok(())
+}
+
+#[tokio::test]
+async fn binary_and_oversized_files_are_skipped_and_counted() -> Result<()> {
+    // GIVEN a commit adding a binary file, a file over MAX_BLOB_BYTES (5 KB
+    // > 4 KiB) and one over what CodeCommit returns (9 KB > 8000 here), all
+    // holding a key
+    let stack = Stack::start_with(&[("MAX_BLOB_BYTES", "4096")]).await?;
+    let c1 = stack.commit("README.md", "# app\n", "init")?;
+    let mut binary = b"\x89PNG\r\n\x1a\n\0\0\0".to_vec();
+    binary.extend_from_slice(format!("aws_access_key_id = {AWS_KEY}\n").as_bytes());
+    std::fs::write(stack.repo.join("logo.png"), &binary)?;
+    let big = format!("{}{}", "# padding\n".repeat(500), env_file(AWS_KEY));
+    std::fs::write(stack.repo.join("big.env"), big)?;
+    stack.commit(
+        "huge.env",
+        &format!("{}{}", "# padding\n".repeat(900), env_file(AWS_KEY)),
+        "assets",
+    )?;
+    let c2 = git(&stack.repo, &["rev-parse", "HEAD"])?;
+    local_aws::server::lock(&stack.aws.server.state().codecommit)
+        .limits
+        .max_blob_bytes = 8000;
+    // WHEN the push is scanned
+    let outcome = stack.invoke(stack.push("main", Some(&c1), &c2)?).await?;
+    // THEN nothing is found, and the skips are counted in the report
+    assert_eq!(scanned(&outcome)?.1, 0);
+    let report = stack.report(&c2).await?.context("no report")?;
+    assert_eq!(report["skipped"]["binary"], 1);
+    assert_eq!(report["skipped"]["tooLarge"], 2);
+    assert_eq!(report["findingCount"], 0);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_submodule_is_skipped_and_counted() -> Result<()> {
+    // GIVEN a commit adding a submodule (a gitlink, mode 160000) next to a file
+    let stack = Stack::start().await?;
+    let c1 = stack.commit("README.md", "# app\n", "init")?;
+    let pinned = "4b8d2f6a0c1e3a5b7d9f1e2c4a6b8d0f2e4a6c8b";
+    std::fs::create_dir_all(stack.repo.join("src"))?;
+    std::fs::write(stack.repo.join("src/main.rs"), "fn main() {}\n")?;
+    git(&stack.repo, &["add", "src/main.rs"])?;
+    // (not `git add -A`: the gitlink has no work tree and would be dropped)
+    git(
+        &stack.repo,
+        &[
+            "update-index",
+            "--add",
+            "--cacheinfo",
+            &format!("160000,{pinned},vendor/lib"),
+        ],
+    )?;
+    git(&stack.repo, &["commit", "-q", "-m", "vendor lib"])?;
+    let c2 = git(&stack.repo, &["rev-parse", "HEAD"])?;
+    // WHEN the push is scanned
+    let outcome = stack.invoke(stack.push("main", Some(&c1), &c2)?).await?;
+    // THEN GetDifferences lists the submodule with mode 160000, and the
+    // scanner counts it instead of asking for its "blob"
+    let differences = stack
+        .codecommit
+        .get_differences()
+        .repository_name(&stack.repository)
+        .before_commit_specifier(&c1)
+        .after_commit_specifier(&c2)
+        .send()
+        .await?;
+    let modes: Vec<(Option<&str>, Option<&str>)> = differences
+        .differences()
+        .iter()
+        .filter_map(|d| d.after_blob())
+        .map(|b| (b.path(), b.mode()))
+        .collect();
+    assert!(
+        modes.contains(&(Some("vendor/lib"), Some("160000"))),
+        "{modes:?}"
+    );
+    assert_eq!(scanned(&outcome)?.0, 1);
+    let report = stack.report(&c2).await?.context("no report")?;
+    assert_eq!(report["skipped"]["submodule"], 1);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_tag_scans_its_commit_once_and_deletions_are_acknowledged() -> Result<()> {
+    let stack = Stack::start().await?;
+    let c1 = stack.commit("config/prod.env", &env_file(AWS_KEY), "init")?;
+    let mut tag = sample("codecommit-tag-created")?;
+    tag["detail"]["repositoryName"] = json!(stack.repository);
+    tag["detail"]["commitId"] = json!(c1);
+    // A root commit is compared with the empty tree.
+    assert_eq!(scanned(&stack.invoke(tag.clone()).await?)?.1, 1);
+    assert!(matches!(
+        stack.invoke(tag).await?,
+        Outcome::Scanned {
+            commits: 0,
+            already_scanned: 1,
+            ..
+        }
+    ));
+    let mut deleted = sample("codecommit-branch-deleted")?;
+    deleted["detail"]["repositoryName"] = json!(stack.repository);
+    assert!(matches!(
+        stack.invoke(deleted).await?,
+        Outcome::Acknowledged { .. }
+    ));
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_long_push_is_truncated_and_says_where_it_stopped() -> Result<()> {
+    let stack = Stack::start_with(&[("MAX_COMMITS", "2")]).await?;
+    let c1 = stack.commit("README.md", "# app\n", "init")?;
+    let c2 = stack.commit("a.txt", "a\n", "a")?;
+    let c3 = stack.commit("b.env", &env_file(AWS_KEY), "b")?;
+    let c4 = stack.commit("c.txt", "c\n", "c")?;
+    let outcome = stack.invoke(stack.push("main", Some(&c1), &c4)?).await?;
+    assert!(
+        matches!(&outcome, Outcome::Scanned { commits: 2, stopped_at: Some(s), .. } if *s == c2),
+        "{outcome:?}"
+    );
+    let report = stack.report(&c3).await?.context("no report")?;
+    assert_eq!(report["truncated"], true);
+    assert_eq!(report["stoppedAt"], c2);
+    let message = stack.one_message().await?;
+    assert_eq!(message.document["truncated"], true);
+    assert!(
+        message.document["text"]
+            .as_str()
+            .is_some_and(|t| t.contains(&c2) && t.contains("NOT scanned"))
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn malformed_and_foreign_events() -> Result<()> {
+    let stack = Stack::start().await?;
+    // A CodeCommit event without its required commit: a clear, non-retryable error.
+    let mut broken = sample("codecommit-push")?;
+    if let Some(d) = broken["detail"].as_object_mut() {
+        d.remove("commitId");
+    }
+    let error = handle(broken, &stack.deps)
+        .await
+        .err()
+        .context("expected an error")?;
+    assert!(!error.is_retryable());
+    assert_eq!(error.error_type(), "InvalidEvent");
+    assert!(error.to_string().contains("commitId"), "{error}");
+    // Not an object at all.
+    let error = handle(json!([1, 2]), &stack.deps)
+        .await
+        .err()
+        .context("expected an error")?;
+    assert_eq!(error.error_type(), "InvalidEvent");
+    // Another service's event: acknowledged.
+    let foreign = sample("codebuild-failed")?;
+    assert!(matches!(
+        stack.invoke(foreign).await?,
+        Outcome::Acknowledged { .. }
+    ));
+    Ok(())
+}
+
+/// Collects what the function logs, as Lambda would capture it.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn no_planted_secret_leaves_unmasked() -> Result<()> {
+    // GIVEN a push planting three kinds of secret, one also in the commit message
+    let stack = Stack::start().await?;
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .json()
+        .with_max_level(tracing::Level::DEBUG)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let c1 = stack.commit("README.md", "# app\n", "init")?;
+    stack.commit(
+        "config/prod.env",
+        &env_file(AWS_KEY),
+        &format!("config {AWS_KEY}"),
+    )?;
+    std::fs::write(
+        stack.repo.join("deploy.sh"),
+        format!("export GITHUB_TOKEN={GITHUB_TOKEN}\n"),
+    )?;
+    let c3 = stack.commit(
+        "notify.py",
+        &format!("TOKEN = \"{SLACK_TOKEN}\"\n"),
+        "notify",
+    )?;
+    // WHEN it is scanned (twice, as a redelivery would)
+    let event = stack.push("main", Some(&c1), &c3)?;
+    let outcome = stack.invoke(event.clone()).await?;
+    stack.invoke(event).await?;
+    assert_eq!(scanned(&outcome)?.1, 3);
+    // THEN the alert, the comments, the reports and the logs hold none of them
+    let mut everything = String::new();
+    for message in stack.received().await? {
+        everything.push_str(&message.raw);
+    }
+    let c2 = git(&stack.repo, &["rev-parse", "HEAD~1"])?;
+    for (before, after) in [(&c1, &c2), (&c2, &c3)] {
+        everything.push_str(&serde_json::to_string(
+            &stack.commit_comments(Some(before), after).await?,
+        )?);
+        everything.push_str(&stack.report(after).await?.context("no report")?.to_string());
+    }
+    let logs = String::from_utf8_lossy(
+        &captured
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner),
+    )
+    .into_owned();
+    assert!(
+        logs.contains("commit scanned"),
+        "the logs were not captured"
+    );
+    everything.push_str(&logs);
+    for secret in PLANTED {
+        assert!(!everything.contains(secret), "{secret} leaked");
+    }
+    // AND the masked previews are there, so the check looked at real output
+    for masked in ["AKIA***", "ghp_***", "xoxb***"] {
+        assert!(everything.contains(masked), "{masked} missing");
+    }
+    Ok(())
+}
