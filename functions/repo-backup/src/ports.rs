@@ -1,0 +1,58 @@
+//! The capabilities backups need, in domain terms. The S3 and CodeCommit
+//! adapters live in [`crate::store`] and [`crate::adapters`].
+
+use std::future::Future;
+use std::path::Path;
+
+use shared::backup::Manifest;
+
+use crate::Error;
+
+/// A manifest as read, with the version token a conditional write needs.
+#[derive(Clone, Debug)]
+pub struct Versioned {
+    pub manifest: Manifest,
+    /// S3 ETag of the manifest object.
+    pub etag: String,
+}
+
+/// Where backups live (S3 under `backups/<repo>/`).
+pub trait BackupStore: Sync {
+    /// The manifest, or `None` when the repository was never backed up.
+    fn load_manifest(
+        &self,
+        repository: &str,
+    ) -> impl Future<Output = Result<Option<Versioned>, Error>> + Send;
+    /// Writes the manifest only if it is still at `previous` (`None`: only
+    /// if there is none yet). `Ok(false)`: someone else wrote it first.
+    fn save_manifest(
+        &self,
+        manifest: &Manifest,
+        previous: Option<&str>,
+    ) -> impl Future<Output = Result<bool, Error>> + Send;
+    /// Uploads a bundle file (multipart above the part size); returns the
+    /// bytes sent.
+    fn upload_bundle(
+        &self,
+        key: &str,
+        file: &Path,
+        size: u64,
+    ) -> impl Future<Output = Result<u64, Error>> + Send;
+    /// Downloads a bundle into `file`; `Ok(false)` when it does not exist.
+    fn download_bundle(
+        &self,
+        key: &str,
+        file: &Path,
+    ) -> impl Future<Output = Result<bool, Error>> + Send;
+    fn delete_bundle(&self, key: &str) -> impl Future<Output = Result<(), Error>> + Send;
+    /// The bucket, for messages.
+    fn bucket(&self) -> &str;
+}
+
+/// The repositories a scheduled run looks at (`ListRepositories`).
+pub trait Repositories: Sync {
+    /// Every repository the function backs up.
+    fn list(&self) -> impl Future<Output = Result<Vec<String>, Error>> + Send;
+    /// Whether a push to `repository` is backed up (the repository filter).
+    fn includes(&self, repository: &str) -> bool;
+}

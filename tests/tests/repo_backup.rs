@@ -1,0 +1,515 @@
+//! `repo-backup` end to end: the real backup code fetching over git smart
+//! HTTP from local-aws (SigV4 git password), writing bundles and the
+//! manifest to moto's S3; then the restore, checked with stock `git`.
+//!
+//! Needs the moto half of the local stack (`scripts/local-stack.sh up && .
+//! .local/env`) and the `git` binary (`apt-get install git`): both fail the
+//! tests with that hint when missing.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail, ensure};
+use aws_credential_types::Credentials;
+use aws_credential_types::provider::SharedCredentialsProvider;
+use e2e::{LocalAws, commit_file, git, init_repo, moto_sdk_config, unique_name};
+use repo_backup::ports::BackupStore;
+use repo_backup::store::S3Store;
+use repo_backup::{BackupOutcome, Error, GitAccess, back_up};
+use shared::backup::Selector;
+
+/// One source repository in local-aws, one bucket in moto.
+struct Fixture {
+    local: LocalAws,
+    s3: aws_sdk_s3::Client,
+    bucket: String,
+    repo: String,
+    source: PathBuf,
+    mirrors: tempfile::TempDir,
+}
+
+impl Fixture {
+    async fn new() -> Result<Self> {
+        let local = LocalAws::start().await?;
+        let sdk = moto_sdk_config().await?;
+        let s3 = aws_sdk_s3::Client::from_conf(
+            aws_sdk_s3::config::Builder::from(&sdk)
+                .force_path_style(true)
+                .build(),
+        );
+        let bucket = unique_name("backups");
+        s3.create_bucket().bucket(&bucket).send().await?;
+        let repo = unique_name("app");
+        let source = init_repo(&local.repos_dir(), &repo)?;
+        Ok(Self {
+            local,
+            s3,
+            bucket,
+            repo,
+            source,
+            mirrors: tempfile::tempdir()?,
+        })
+    }
+
+    fn store(&self) -> S3Store {
+        let mut store = S3Store::new(self.s3.clone(), &self.bucket);
+        // The smallest part S3 allows, so that a 6 MiB bundle goes multipart.
+        store.part_size = repo_backup::store::MIN_PART_SIZE;
+        store
+    }
+
+    /// Git access as one Lambda instance has it; `instance` picks its /tmp.
+    fn git_access(&self, instance: &str) -> GitAccess {
+        GitAccess {
+            endpoint: self.local.endpoint(),
+            region: "us-east-1".into(),
+            credentials: SharedCredentialsProvider::new(Credentials::new(
+                "test", "test", None, None, "e2e",
+            )),
+            mirror_root: self.mirrors.path().join(instance),
+        }
+    }
+
+    async fn back_up(&self) -> Result<BackupOutcome> {
+        Ok(back_up(&self.store(), &self.git_access("one"), &self.repo, 30).await?)
+    }
+
+    async fn manifest(&self) -> Result<shared::backup::Manifest> {
+        Ok(repo_backup::restore::manifest(&self.store(), &self.repo).await?)
+    }
+}
+
+/// `refname -> oid` of every branch and tag.
+fn refs(repo: &Path) -> Result<BTreeMap<String, String>> {
+    let out = git(
+        repo,
+        &[
+            "for-each-ref",
+            "--format=%(refname) %(objectname)",
+            "refs/heads",
+            "refs/tags",
+        ],
+    )?;
+    Ok(out
+        .lines()
+        .filter_map(|l| l.split_once(' '))
+        .map(|(n, o)| (n.to_owned(), o.to_owned()))
+        .collect())
+}
+
+/// Every object reachable from the refs.
+fn reachable_objects(repo: &Path) -> Result<BTreeSet<String>> {
+    let out = git(repo, &["rev-list", "--objects", "--all"])?;
+    Ok(out
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .map(str::to_owned)
+        .collect())
+}
+
+/// Incompressible, reproducible bytes (a xorshift stream).
+fn noise(len: usize) -> Vec<u8> {
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 24) as u8
+        })
+        .collect()
+}
+
+fn stored(outcome: &BackupOutcome) -> Result<(u64, bool, u64, u64)> {
+    match outcome {
+        BackupOutcome::Stored {
+            seq,
+            full,
+            size,
+            uploaded,
+            ..
+        } => Ok((*seq, *full, *size, *uploaded)),
+        other => bail!("expected a stored bundle, got {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pushes_are_backed_up_incrementally_and_restore_with_stock_git() -> Result<()> {
+    let fx = Fixture::new().await?;
+    let src = &fx.source;
+    // GIVEN a repository with history, a large file, two branches and tags
+    commit_file(src, "README.md", b"# app\n", "first")?;
+    commit_file(src, "big.bin", &noise(6 * 1024 * 1024), "a large file")?;
+    commit_file(src, "src/main.rs", b"fn main() {}\n", "code")?;
+    git(src, &["checkout", "-q", "-b", "feature"])?;
+    commit_file(src, "feature.txt", b"f1\n", "feature 1")?;
+    let feature_tip = commit_file(src, "feature.txt", b"f2\n", "feature 2")?;
+    git(src, &["checkout", "-q", "main"])?;
+    git(src, &["tag", "v1"])?;
+    git(src, &["tag", "-a", "v1-annotated", "-m", "release 1"])?;
+
+    // WHEN backing it up THEN the first bundle is full, and multipart
+    let first = fx.back_up().await?;
+    let (seq, full, full_size, uploaded) = stored(&first)?;
+    assert_eq!((seq, full), (1, true));
+    assert!(
+        full_size > 6 * 1024 * 1024,
+        "the full bundle holds the large file"
+    );
+    assert_eq!(uploaded, full_size);
+    // AND a second run with nothing new uploads nothing
+    assert_eq!(fx.back_up().await?, BackupOutcome::Unchanged { seq: 1 });
+
+    // WHEN one commit is pushed THEN the next bundle holds only it
+    commit_file(src, "src/lib.rs", b"pub fn f() {}\n", "one more")?;
+    let (seq, full, size, _) = stored(&fx.back_up().await?)?;
+    assert_eq!((seq, full), (2, false));
+    assert!(
+        size < 4096,
+        "an incremental of one commit is small: {size} bytes"
+    );
+
+    // WHEN the feature branch is force-pushed
+    git(src, &["checkout", "-q", "feature"])?;
+    git(src, &["reset", "-q", "--hard", "HEAD~1"])?;
+    let rewritten = commit_file(src, "feature.txt", b"rewritten\n", "feature 2 again")?;
+    git(src, &["checkout", "-q", "main"])?;
+    assert_eq!(stored(&fx.back_up().await?)?.0, 3);
+    // AND a new annotated tag is pushed
+    git(src, &["tag", "-a", "v2", "-m", "release 2"])?;
+    assert_eq!(stored(&fx.back_up().await?)?.0, 4);
+    let refs_at_4 = refs(src)?;
+    // AND the branch is deleted
+    git(src, &["branch", "-q", "-D", "feature"])?;
+    assert_eq!(stored(&fx.back_up().await?)?.0, 5);
+
+    // THEN the manifest records each state, the deletion included
+    let manifest = fx.manifest().await?;
+    assert_eq!(
+        manifest.bundles.iter().map(|b| b.seq).collect::<Vec<_>>(),
+        [1, 2, 3, 4, 5]
+    );
+    let last = manifest.latest().context("no bundle")?;
+    assert_eq!(last.refs, refs(src)?);
+    assert_eq!(
+        last.deleted.get("refs/heads/feature"),
+        Some(&rewritten),
+        "the deleted branch and its last commit are recorded"
+    );
+    assert!(
+        manifest.bundles[1..]
+            .iter()
+            .all(|b| !b.prerequisites.is_empty())
+    );
+
+    // WHEN restoring the latest state
+    let work = tempfile::tempdir()?;
+    let dest = work.path().join("restored.git");
+    let restored =
+        repo_backup::restore::restore(&fx.store(), &fx.repo, Selector::Latest, &dest).await?;
+    assert_eq!(restored.applied, [1, 2, 3, 4, 5]);
+    // THEN stock git sees the same refs and the same objects, and fsck passes
+    assert_eq!(refs(&dest)?, refs(src)?);
+    assert_eq!(reachable_objects(&dest)?, reachable_objects(src)?);
+    git(&dest, &["fsck", "--full", "--strict", "--no-dangling"])?;
+    // AND the commits of the deleted and the force-pushed branch are kept
+    git(
+        &dest,
+        &["cat-file", "-e", &format!("{rewritten}^{{commit}}")],
+    )?;
+    git(
+        &dest,
+        &["cat-file", "-e", &format!("{feature_tip}^{{commit}}")],
+    )?;
+    // AND `git clone` of the restored repository checks out main
+    git(
+        work.path(),
+        &["clone", "-q", dest.to_str().context("path")?, "clone"],
+    )?;
+    let clone = work.path().join("clone");
+    assert_eq!(
+        git(&clone, &["rev-parse", "HEAD"])?,
+        git(src, &["rev-parse", "main"])?
+    );
+    assert_eq!(std::fs::read(clone.join("src/lib.rs"))?, b"pub fn f() {}\n");
+
+    // AND the bundles themselves are standard: git verifies the full one in
+    // an empty repository and an incremental one where its prerequisites are
+    let check = work.path().join("check");
+    std::fs::create_dir_all(&check)?;
+    git(&check, &["init", "-q"])?;
+    for record in &manifest.bundles[..2] {
+        let file = work.path().join(format!("{}.bundle", record.seq));
+        ensure!(fx.store().download_bundle(&record.key, &file).await?);
+        let at = if record.full { &check } else { &dest };
+        git(
+            at,
+            &["bundle", "verify", "-q", file.to_str().context("path")?],
+        )?;
+    }
+
+    // WHEN restoring the point before the deletion THEN the branch is back
+    let dest4 = work.path().join("at-4.git");
+    repo_backup::restore::restore(&fx.store(), &fx.repo, Selector::Seq(4), &dest4).await?;
+    assert_eq!(refs(&dest4)?, refs_at_4);
+    git(&dest4, &["fsck", "--full", "--strict", "--no-dangling"])?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_corrupt_or_missing_bundle_stops_the_restore_before_any_write() -> Result<()> {
+    let fx = Fixture::new().await?;
+    commit_file(&fx.source, "a.txt", b"a\n", "first")?;
+    fx.back_up().await?;
+    commit_file(&fx.source, "b.txt", b"b\n", "second")?;
+    fx.back_up().await?;
+    let manifest = fx.manifest().await?;
+    let key = manifest.bundles[0].key.clone();
+
+    // GIVEN the full bundle with one byte changed (same size)
+    let work = tempfile::tempdir()?;
+    let file = work.path().join("b");
+    ensure!(fx.store().download_bundle(&key, &file).await?);
+    let mut bytes = std::fs::read(&file)?;
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0xff;
+    fx.s3
+        .put_object()
+        .bucket(&fx.bucket)
+        .key(&key)
+        .body(bytes.into())
+        .send()
+        .await?;
+    // WHEN restoring THEN the SHA-256 mismatch is named, nothing is written
+    let dest = work.path().join("r.git");
+    let err = repo_backup::restore::restore(&fx.store(), &fx.repo, Selector::Latest, &dest)
+        .await
+        .err()
+        .context("a corrupt bundle was restored")?;
+    assert!(matches!(err, Error::Corrupt { seq: 1, .. }), "{err}");
+    assert!(err.to_string().contains("SHA-256"), "{err}");
+    assert!(!dest.exists());
+
+    // GIVEN the bundle deleted WHEN restoring THEN it is reported missing
+    fx.s3
+        .delete_object()
+        .bucket(&fx.bucket)
+        .key(&key)
+        .send()
+        .await?;
+    let err = repo_backup::restore::restore(&fx.store(), &fx.repo, Selector::Latest, &dest)
+        .await
+        .err()
+        .context("a missing bundle was restored")?;
+    assert!(err.to_string().contains("missing from the bucket"), "{err}");
+
+    // AND an unknown repository or point gets a clear error
+    let err = repo_backup::restore::restore(&fx.store(), "nope", Selector::Latest, &dest)
+        .await
+        .err()
+        .context("restored a repository without backups")?;
+    assert!(
+        err.to_string().contains("no backup of repository nope"),
+        "{err}"
+    );
+    let err = repo_backup::restore::restore(&fx.store(), &fx.repo, Selector::Seq(9), &dest)
+        .await
+        .err()
+        .context("restored a bundle that does not exist")?;
+    assert!(err.to_string().contains("there is no bundle 9"), "{err}");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_backups_of_one_repository_keep_the_manifest_consistent() -> Result<()> {
+    let fx = Fixture::new().await?;
+    commit_file(&fx.source, "a.txt", b"a\n", "first")?;
+    let mut stale_etag = None;
+    for round in 1..=3u64 {
+        // GIVEN a change, WHEN two Lambda instances back up at the same time
+        commit_file(
+            &fx.source,
+            "n.txt",
+            format!("{round}\n").as_bytes(),
+            "change",
+        )?;
+        let store = fx.store();
+        let (a, b) = (fx.git_access("a"), fx.git_access("b"));
+        let (ra, rb) = tokio::join!(
+            back_up(&store, &a, &fx.repo, 30),
+            back_up(&store, &b, &fx.repo, 30)
+        );
+        let outcomes = [ra?, rb?];
+        if round == 1 {
+            stale_etag = store.load_manifest(&fx.repo).await?.map(|v| v.etag);
+        }
+        // THEN exactly one stored a bundle, the other found it done
+        let stored_count = outcomes
+            .iter()
+            .filter(|o| matches!(o, BackupOutcome::Stored { .. }))
+            .count();
+        assert_eq!(stored_count, 1, "{outcomes:?}");
+        assert!(
+            outcomes.contains(&BackupOutcome::Unchanged { seq: round }),
+            "{outcomes:?}"
+        );
+    }
+    // AND the compare-and-swap both paths rely on holds against S3: a write
+    // based on an old version, or creating one that exists, is refused
+    let manifest = fx.manifest().await?;
+    let stale = stale_etag.context("no manifest after round 1")?;
+    assert!(!fx.store().save_manifest(&manifest, Some(&stale)).await?);
+    assert!(!fx.store().save_manifest(&manifest, None).await?);
+
+    // AND the manifest is a clean chain whose every bundle exists, with no
+    // orphan bundle left in the bucket
+    let manifest = fx.manifest().await?;
+    assert_eq!(
+        manifest.bundles.iter().map(|b| b.seq).collect::<Vec<_>>(),
+        [1, 2, 3]
+    );
+    let listed = fx
+        .s3
+        .list_objects_v2()
+        .bucket(&fx.bucket)
+        .prefix(format!("backups/{}/bundles/", fx.repo))
+        .send()
+        .await?;
+    let keys: BTreeSet<String> = listed
+        .contents()
+        .iter()
+        .filter_map(|o| o.key().map(str::to_owned))
+        .collect();
+    let expected: BTreeSet<String> = manifest.bundles.iter().map(|b| b.key.clone()).collect();
+    assert_eq!(keys, expected);
+    let work = tempfile::tempdir()?;
+    let dest = work.path().join("r.git");
+    repo_backup::restore::restore(&fx.store(), &fx.repo, Selector::Latest, &dest).await?;
+    assert_eq!(refs(&dest)?, refs(&fx.source)?);
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_handler_backs_up_on_push_and_on_schedule_with_a_filter() -> Result<()> {
+    let fx = Fixture::new().await?;
+    commit_file(&fx.source, "a.txt", b"a\n", "first")?;
+    let other = init_repo(&fx.local.repos_dir(), "skipped-repo")?;
+    commit_file(&other, "x.txt", b"x\n", "x")?;
+    let deps = repo_backup::Deps {
+        store: fx.store(),
+        repositories: repositories_matching(fx.local.codecommit().await, &fx.repo)?,
+        git: fx.git_access("handler"),
+        full_every: 1,
+    };
+
+    // WHEN the schedule fires THEN only the matching repository is backed up
+    let scheduled: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(
+        events_dir().join("scheduled.json"),
+    )?)?;
+    let outcome = repo_backup::handle(scheduled.clone(), &deps).await?;
+    let repo_backup::Outcome::BackedUp { results } = outcome else {
+        bail!("the schedule was ignored");
+    };
+    assert_eq!(results.len(), 1);
+    assert_eq!(results[0].0, fx.repo);
+    assert!(matches!(
+        results[0].1,
+        BackupOutcome::Stored {
+            seq: 1,
+            full: true,
+            ..
+        }
+    ));
+
+    // WHEN a push event arrives THEN that repository is backed up, and with
+    // FULL_BUNDLE_EVERY=1 the second incremental is full again
+    let mut push: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(
+        events_dir().join("codecommit-push.json"),
+    )?)?;
+    push["detail"]["repositoryName"] = fx.repo.clone().into();
+    for (seq, full) in [(2, false), (3, true)] {
+        commit_file(&fx.source, "a.txt", format!("{seq}\n").as_bytes(), "more")?;
+        let repo_backup::Outcome::BackedUp { results } =
+            repo_backup::handle(push.clone(), &deps).await?
+        else {
+            bail!("the push was ignored");
+        };
+        assert!(
+            matches!(results[0].1, BackupOutcome::Stored { seq: s, full: f, .. } if s == seq && f == full),
+            "{results:?}"
+        );
+    }
+    // AND a restore of the latest point needs only the last full bundle
+    let work = tempfile::tempdir()?;
+    let dest = work.path().join("r.git");
+    let restored =
+        repo_backup::restore::restore(&fx.store(), &fx.repo, Selector::Latest, &dest).await?;
+    assert_eq!(restored.applied, [3]);
+    assert_eq!(refs(&dest)?, refs(&fx.source)?);
+
+    // AND a push to a repository outside the filter is acknowledged only
+    let mut skipped = push.clone();
+    skipped["detail"]["repositoryName"] = "skipped-repo".into();
+    assert!(matches!(
+        repo_backup::handle(skipped, &deps).await?,
+        repo_backup::Outcome::Ignored { .. }
+    ));
+    assert!(deps.store.load_manifest("skipped-repo").await?.is_none());
+
+    // AND an event for another service is acknowledged and ignored
+    let other_event: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(
+        events_dir().join("codebuild-failed.json"),
+    )?)?;
+    assert!(matches!(
+        repo_backup::handle(other_event, &deps).await?,
+        repo_backup::Outcome::Ignored { .. }
+    ));
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wrong_secret_fails_retryably_without_leaking_credentials() -> Result<()> {
+    let fx = Fixture::new().await?;
+    commit_file(&fx.source, "a.txt", b"a\n", "first")?;
+    let mut git_access = fx.git_access("bad");
+    git_access.credentials = SharedCredentialsProvider::new(Credentials::new(
+        "test",
+        "wrong-secret",
+        Some("session-token-value".into()),
+        None,
+        "e2e",
+    ));
+    let err = back_up(&fx.store(), &git_access, &fx.repo, 30)
+        .await
+        .err()
+        .context("a wrong secret was accepted")?;
+    assert!(err.is_retryable());
+    let text = format!("{err} {err:?}");
+    assert!(!text.contains("session-token-value"), "{text}");
+    assert!(!text.contains("wrong-secret"), "{text}");
+    // AND nothing was written
+    assert!(fx.store().load_manifest(&fx.repo).await?.is_none());
+    Ok(())
+}
+
+/// `ListRepositories` with the filter as the function reads it from
+/// `CODEWARDEN_REPOSITORY_FILTER`.
+fn repositories_matching(
+    client: aws_sdk_codecommit::Client,
+    name: &str,
+) -> Result<repo_backup::adapters::CodeCommitRepositories> {
+    let pattern = format!("{name},other-*");
+    let config = repo_backup::Config::from_lookup(|var| match var {
+        "BACKUP_BUCKET" => Some("unused".to_owned()),
+        "CODEWARDEN_REPOSITORY_FILTER" => Some(pattern.clone()),
+        _ => None,
+    })?;
+    Ok(repo_backup::adapters::CodeCommitRepositories {
+        client,
+        filter: config.filter,
+    })
+}
+
+fn events_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../events")
+}
