@@ -224,13 +224,196 @@ planned() {
   note "planned: arrives with the $2 issue (see README.md, Status)."
 }
 
-# Will push a commit with a (fake) credential and show the masked SNS alert,
-# the comment on the commit at the exact line and the findings report in S3.
-scenario_secret_scanner() { planned "secret-scanner: a pushed credential is found, masked and reported" secret-scanner; }
+# secret_push_event REPO OLD NEW: events/codecommit-push.json for that push, in $WORK.
+secret_push_event() {
+  "$ROOT/.venv/bin/python" - "$@" "$WORK/secrets-push.json" <<'EOF'
+import json, sys
+repo, old, new, out = sys.argv[1:]
+event = json.load(open("events/codecommit-push.json"))
+event["detail"].update(repositoryName=repo, oldCommitId=old, commitId=new)
+json.dump(event, open(out, "w"), indent=2)
+EOF
+  printf '%s' "$WORK/secrets-push.json"
+}
 
-# Will back the demo repository up to S3 as git bundles, push more, back up
-# incrementally, and restore it with stock git.
-scenario_repo_backup() { planned "repo-backup: incremental git bundles in S3, restored with git" repo-backup; }
+# secret-scanner: a commit with a planted (fake) AWS key pushed over HTTP;
+# its push event goes to the function through the Lambda runtime API
+# (`cargo lambda watch` + `cargo lambda invoke --data-file`), twice (the
+# second is a redelivery); then the alert as the SQS subscriber receives it,
+# the comment CodeCommit holds at the line, and the report in S3.
+scenario_secret_scanner() {
+  section "secret-scanner: a pushed credential is found, masked and reported"
+  local repo=demo-secrets src="$WORK/secrets-src" key=AKIAZ7Q3XK2LMNB4RT6Y
+  local moto=(--endpoint-url "$AWS_ENDPOINT_URL")
+  local bucket topic_arn queue_url queue_arn old new event
+  bucket=codewarden-demo-findings-$(date +%s)
+  rm -rf "${LOCAL_AWS_REPOS:?}/$repo" "${LOCAL_AWS_REPOS:?}/$repo.git"
+  aws codecommit create-repository --repository-name "$repo" --output json >/dev/null
+  note "The findings topic delivering to a queue we can read, and the reports bucket (moto):"
+  run aws "${moto[@]}" s3api create-bucket --bucket "$bucket" --output json
+  topic_arn=$(aws "${moto[@]}" sns create-topic --name codewarden-demo-findings --query TopicArn --output text)
+  queue_url=$(aws "${moto[@]}" sqs create-queue --queue-name codewarden-demo-findings --query QueueUrl --output text)
+  aws "${moto[@]}" sqs purge-queue --queue-url "$queue_url" >/dev/null 2>&1 || true
+  queue_arn=$(aws "${moto[@]}" sqs get-queue-attributes --queue-url "$queue_url" --attribute-names QueueArn \
+    --query Attributes.QueueArn --output text)
+  run aws "${moto[@]}" sns subscribe --topic-arn "$topic_arn" --protocol sqs \
+    --notification-endpoint "$queue_arn" --output json
+
+  note ""
+  note "A clean first commit, then one planting a (fake, but real-looking) AWS key at line 3:"
+  demo_git init -q "$src"
+  old=$(commit_file "$src" README.md "Add README" <<<"# payments")
+  demo_git_remote "$src" push "$repo" main -q
+  new=$(commit_file "$src" config/prod.env "Add production settings" <<EOF
+# production
+region = eu-west-1
+aws_access_key_id = $key
+EOF
+)
+  demo_git_remote "$src" push "$repo" main -q
+  event=$(secret_push_event "$repo" "$old" "$new")
+
+  note ""
+  note "The push event, through the Lambda runtime API (cargo lambda watch), delivered twice:"
+  local fn_env=(FINDINGS_TOPIC_ARN="$topic_arn" REPORT_BUCKET="$bucket" S3_FORCE_PATH_STYLE=true RUST_LOG=warn)
+  local watch_pid="" port=9000 i
+  if command -v cargo-lambda >/dev/null 2>&1; then
+    local env_args=()
+    for i in "${fn_env[@]}" AWS_ENDPOINT_URL="$AWS_ENDPOINT_URL" \
+      AWS_ENDPOINT_URL_CODECOMMIT="$AWS_ENDPOINT_URL_CODECOMMIT" AWS_REGION="$AWS_REGION" \
+      AWS_ACCESS_KEY_ID="$AWS_ACCESS_KEY_ID" AWS_SECRET_ACCESS_KEY="$AWS_SECRET_ACCESS_KEY"; do
+      env_args+=(--env-var "$i")
+    done
+    cargo lambda watch --ignore-changes --invoke-port "$port" "${env_args[@]}" \
+      >"$WORK/secret-scanner-watch.log" 2>&1 &
+    watch_pid=$!
+    for i in $(seq 1 120); do
+      (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+      sleep 1
+    done
+  fi
+  for i in 1 2; do
+    if [ -n "$watch_pid" ]; then
+      run cargo lambda invoke secret-scanner --invoke-port "$port" --data-file "$event"
+      echo
+    else
+      note "(cargo-lambda not found: the same handler through its invoke example)"
+      run env "${fn_env[@]}" "$TARGET_DIR/debug/examples/secret-scanner-invoke" "$event"
+    fi
+  done
+  [ -z "$watch_pid" ] || kill "$watch_pid" 2>/dev/null || true
+
+  note ""
+  note "What the subscriber received: one alert (subject, attributes, then the text an email shows):"
+  aws "${moto[@]}" sqs receive-message --queue-url "$queue_url" --max-number-of-messages 10 --output json |
+    "$ROOT/.venv/bin/python" -c '
+import json, sys
+messages = json.load(sys.stdin).get("Messages", [])
+print(f"  {len(messages)} message(s)")
+for m in messages:
+    envelope = json.loads(m["Body"])
+    alert = json.loads(envelope["Message"])
+    print("\n  Subject: " + envelope["Subject"])
+    attrs = {k: v["Value"] for k, v in envelope.get("MessageAttributes", {}).items()}
+    print("  Attributes: " + json.dumps(attrs, sort_keys=True) + "\n")
+    print("\n".join("    " + line for line in alert["text"].splitlines()))
+    if sys.argv[1] in m["Body"]:
+        sys.exit("the credential leaked into the alert")
+' "$key"
+
+  note ""
+  note "The comment on the commit, at the line (CodeCommit, local-aws):"
+  run aws codecommit get-comments-for-compared-commit --repository-name "$repo" \
+    --before-commit-id "$old" --after-commit-id "$new" \
+    --query 'commentsForComparedCommitData[].{location: location, comments: comments[].content}' --output json
+
+  note ""
+  note "The findings report the approval gate reads (S3):"
+  run aws "${moto[@]}" s3 cp "s3://$bucket/findings/$repo/$new.json" "$WORK/secrets-report.json" --only-show-errors
+  "$ROOT/.venv/bin/python" -m json.tool "$WORK/secrets-report.json"
+  if grep -q "$key" "$WORK/secrets-report.json"; then
+    note "the credential leaked into the report"
+    return 1
+  fi
+}
+
+# backup_push_event REPO: events/codecommit-push.json for REPO, in $WORK.
+backup_push_event() {
+  "$ROOT/.venv/bin/python" - "$1" "$WORK/push-$1.json" <<'EOF'
+import json, sys
+repo, out = sys.argv[1:]
+event = json.load(open("events/codecommit-push.json"))
+event["detail"]["repositoryName"] = repo
+json.dump(event, open(out, "w"), indent=2)
+EOF
+  printf '%s' "$WORK/push-$1.json"
+}
+
+# repo-backup: push, back up (full bundle), push again, back up (only the
+# new objects), list the backups, restore them with `codewarden restore`
+# (no git binary involved) and compare the restored repository with the
+# source, ref by ref and object by object, with stock git.
+scenario_repo_backup() {
+  section "repo-backup: incremental git bundles in S3, restored with git"
+  local repo=demo-backup src="$WORK/backup-src" dest="$WORK/backup-restored.git"
+  local bucket event
+  bucket=codewarden-demo-backups-$(date +%s)
+  rm -rf "${LOCAL_AWS_REPOS:?}/$repo" "${LOCAL_AWS_REPOS:?}/$repo.git"
+  aws codecommit create-repository --repository-name "$repo" --output json >/dev/null
+  run aws --endpoint-url "$AWS_ENDPOINT_URL" s3api create-bucket --bucket "$bucket" --output json
+  local backup_env=(env BACKUP_BUCKET="$bucket" S3_FORCE_PATH_STYLE=true MIRROR_DIR="$WORK/backup-mirror"
+    FULL_BUNDLE_EVERY=30 RUST_LOG=warn)
+
+  note ""
+  note "Two commits, a branch and a tag, pushed over HTTP:"
+  demo_git init -q "$src"
+  commit_file "$src" README.md "Add README" >/dev/null <<<"# backed up"
+  commit_file "$src" src/app.py "Add the app" >/dev/null <<<"print('v1')"
+  demo_git -C "$src" branch feature
+  demo_git -C "$src" tag -a v1 -m "release 1"
+  demo_git_remote "$src" push "$repo" main feature v1 -q
+  event=$(backup_push_event "$repo")
+
+  note ""
+  note "The push event -> the first backup, a full bundle:"
+  run "${backup_env[@]}" "$TARGET_DIR/debug/examples/repo-backup-invoke" "$event"
+
+  note ""
+  note "One more commit, the feature branch deleted; the next backup holds only the new objects:"
+  commit_file "$src" src/app.py "Version 2" >/dev/null <<<"print('v2')"
+  demo_git_remote "$src" push "$repo" main :feature -q
+  run "${backup_env[@]}" "$TARGET_DIR/debug/examples/repo-backup-invoke" "$event"
+
+  run "$TARGET_DIR/debug/codewarden" backups list --bucket "$bucket" --s3-path-style --repo "$repo"
+
+  note ""
+  note "Restore the latest state into a new bare repository, then compare with the source:"
+  rm -rf "$dest"
+  run "$TARGET_DIR/debug/codewarden" restore --bucket "$bucket" --s3-path-style --repo "$repo" "$dest"
+  local want got
+  want=$(demo_git -C "$src" for-each-ref --format='%(objectname) %(refname)' refs/heads/main refs/tags)
+  got=$(demo_git --git-dir "$dest" for-each-ref --format='%(objectname) %(refname)')
+  run demo_git --git-dir "$dest" for-each-ref
+  if [ "$want" != "$got" ]; then
+    note "the restored refs differ from the source's:"
+    diff <(echo "$want") <(echo "$got") || true
+    return 1
+  fi
+  if [ "$(demo_git -C "$src" rev-list --objects main v1 | sort)" != "$(demo_git --git-dir "$dest" rev-list --objects --all | sort)" ]; then
+    note "the restored objects differ from the source's"
+    return 1
+  fi
+  run demo_git --git-dir "$dest" fsck --full --strict --no-dangling
+  rm -rf "$WORK/backup-clone"
+  run demo_git clone -q "$dest" "$WORK/backup-clone"
+  run demo_git -C "$WORK/backup-clone" log --oneline --decorate
+  note "restored refs = source refs, objects identical, fsck clean, git clone works"
+  note ""
+  note "The point before the deletion is still there (--seq 1): the feature branch comes back:"
+  rm -rf "$dest-1"
+  run "$TARGET_DIR/debug/codewarden" restore --bucket "$bucket" --s3-path-style --repo "$repo" --seq 1 "$dest-1"
+  run demo_git --git-dir "$dest-1" branch --list
+}
 
 # failure-notifier: the four events of one failed pipeline execution
 # (build, action, stage, pipeline) give one alert with the failed action,
@@ -332,9 +515,191 @@ for m in messages:
 '
 }
 
-# Will send a manual-approval notification through the policy and follow the
-# signed approve link to PutApprovalResult.
-scenario_approvals() { planned "approval-gate / approval-callback: policy-driven approvals with signed links" "approval-gate / approval-callback"; }
+# --- approvals: manual approvals through the policy and signed links ----------
+# Seeds an execution of COMMIT waiting at the approval and prints its token.
+approval_demo_seed() {
+  local pipeline=$1 execution=$2 commit=$3
+  curl -sS -X POST "$LOCAL_AWS_ENDPOINT/_admin/codepipeline/executions" -H 'Content-Type: application/json' -d '{
+    "pipelineName": "'"$pipeline"'", "pipelineExecutionId": "'"$execution"'",
+    "trigger": {"triggerType": "CloudWatchEvent", "triggerDetail": "codecommit push to main"},
+    "artifactRevisions": [{"revisionId": "'"$commit"'", "revisionSummary": "Release 1.4.0",
+      "revisionUrl": "https://us-east-1.console.aws.amazon.com/codesuite/codecommit/repositories/codewarden-demo/commit/'"$commit"'?region=us-east-1"}],
+    "actions": [{"stageName": "Source", "actionName": "Source"}, {"stageName": "Build", "actionName": "Build"}]}' >/dev/null
+  curl -sS -X POST "$LOCAL_AWS_ENDPOINT/_admin/codepipeline/approvals" -H 'Content-Type: application/json' -d '{
+    "pipelineName": "'"$pipeline"'", "stageName": "Approve", "actionName": "ManualApproval",
+    "pipelineExecutionId": "'"$execution"'"}' |
+    "$ROOT/.venv/bin/python" -c 'import json, sys; print(json.load(sys.stdin)["token"])'
+}
+
+# The SNS event the Manual approval action publishes, for TOKEN, expiring in a day.
+approval_demo_event() {
+  local token=$1 file=$2
+  "$ROOT/.venv/bin/python" - "$token" "$file" <<'PY'
+import datetime, json, sys
+token, file = sys.argv[1], sys.argv[2]
+event = json.load(open("events/sns-approval.json"))
+message = json.loads(event["Records"][0]["Sns"]["Message"])
+message["approval"]["token"] = token
+expires = datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=1)
+message["approval"]["expires"] = expires.strftime("%Y-%m-%dT%H:%MZ")
+event["Records"][0]["Sns"]["Message"] = json.dumps(message)
+json.dump(event, open(file, "w"))
+PY
+}
+
+# A function URL request: GET of URL, or POST of FORM (urlencoded) to it.
+approval_demo_request() {
+  local method=$1 url=$2 form=$3 file=$4
+  "$ROOT/.venv/bin/python" - "$method" "$url" "$form" "$file" <<'PY'
+import base64, json, sys, urllib.parse
+method, url, form, file = sys.argv[1:5]
+if method == "GET":
+    event = json.load(open("events/function-url-get.json"))
+    query = urllib.parse.urlsplit(url).query
+    event["rawQueryString"] = query
+    event["queryStringParameters"] = dict(urllib.parse.parse_qsl(query))
+else:
+    event = json.load(open("events/function-url-post.json"))
+    event["body"] = base64.b64encode(form.encode()).decode()
+    event["isBase64Encoded"] = True
+event["rawPath"] = "/"
+event["requestContext"]["http"]["path"] = "/"
+json.dump(event, open(file, "w"))
+PY
+}
+
+# Status and the page's first paragraph, from a function URL response.
+approval_demo_show() {
+  "$ROOT/.venv/bin/python" -c '
+import json, re, sys
+response = json.load(sys.stdin)
+body = response.get("body") or ""
+h1 = re.search(r"<h1>(.*?)</h1>", body)
+p = re.search(r"<p>(.*?)</p>", body)
+print("  HTTP %s: %s" % (response["statusCode"], h1.group(1) if h1 else ""))
+print("  " + re.sub(r"<[^>]+>", "", p.group(1) if p else "").replace("&#x27;", "'"'"'"))
+' "$WORK/approve-url"
+}
+
+# What local-aws's CodePipeline recorded for each approval.
+approval_demo_recorded() {
+  printf '\n\033[36m$ curl -sS %s\033[0m\n' "$LOCAL_AWS_ENDPOINT/_admin/codepipeline/approvals"
+  curl -sS "$LOCAL_AWS_ENDPOINT/_admin/codepipeline/approvals" | "$ROOT/.venv/bin/python" -c '
+import json, sys
+for a in json.load(sys.stdin):
+    print("  %-15s %-8s %s" % (a["pipelineExecutionId"], a["status"], a.get("summary", "")))
+'
+}
+
+scenario_approvals() {
+  section "approval-gate / approval-callback: policy-driven approvals with signed links"
+  local pipeline=codewarden-demo-pipeline
+  local clean=1111111111111111111111111111111111111111
+  local leaky=2222222222222222222222222222222222222222
+  local unscanned=3333333333333333333333333333333333333333
+  local moto=(--endpoint-url "$AWS_ENDPOINT_URL")
+  local bucket topic_arn queue_url queue_arn secret_arn token out
+  bucket=codewarden-demo-findings-$(date +%s)
+
+  note "The findings bucket, the approvers topic (delivering to a queue we read) and the signing secret (moto):"
+  run aws "${moto[@]}" s3api create-bucket --bucket "$bucket" --output json
+  topic_arn=$(aws "${moto[@]}" sns create-topic --name codewarden-demo-approvers --query TopicArn --output text)
+  queue_url=$(aws "${moto[@]}" sqs create-queue --queue-name codewarden-demo-approvers --query QueueUrl --output text)
+  aws "${moto[@]}" sqs purge-queue --queue-url "$queue_url" >/dev/null 2>&1 || true
+  queue_arn=$(aws "${moto[@]}" sqs get-queue-attributes --queue-url "$queue_url" --attribute-names QueueArn \
+    --query Attributes.QueueArn --output text)
+  aws "${moto[@]}" sns subscribe --topic-arn "$topic_arn" --protocol sqs --notification-endpoint "$queue_arn" >/dev/null
+  secret_arn=$(aws "${moto[@]}" secretsmanager create-secret --name "codewarden-demo-approval-$(date +%s)" \
+    --secret-string "$("$ROOT/.venv/bin/python" -c 'import secrets; print(secrets.token_hex(32))')" \
+    --query ARN --output text)
+  note "signing secret: $secret_arn"
+
+  note ""
+  note "The pipeline (local-aws CodePipeline): Source -> Build -> Approve (manual) -> Deploy"
+  run curl -sS -X POST "$LOCAL_AWS_ENDPOINT/_admin/codepipeline/pipelines" -H 'Content-Type: application/json' -d '{
+    "name": "'"$pipeline"'", "stages": [
+      {"name": "Source", "actions": [{"name": "Source", "category": "Source",
+        "configuration": {"RepositoryName": "codewarden-demo", "BranchName": "main"}}]},
+      {"name": "Build", "actions": [{"name": "Build", "category": "Build"}]},
+      {"name": "Approve", "actions": [{"name": "ManualApproval", "category": "Approval"}]},
+      {"name": "Deploy", "actions": [{"name": "Deploy", "category": "Deploy"}]}]}'
+  echo
+
+  # Reports as secret-scanner writes them: one clean, one with a finding.
+  local report='{"schema": "codewarden/findings-report@1", "repository": "codewarden-demo", "commitId": "%s",
+    "ref": "refs/heads/main", "scannedAt": "2026-01-01T00:00:00Z", "findingCount": %s, "findings": [%s],
+    "skipped": {"binary": 0, "submodule": 0, "tooLarge": 0}, "truncated": false}'
+  # shellcheck disable=SC2059
+  printf "$report" "$clean" 0 "" >"$WORK/clean.json"
+  # shellcheck disable=SC2059
+  printf "$report" "$leaky" 1 '{"ruleId": "aws-access-key-id", "severity": "high", "path": "deploy.sh", "line": 3,
+    "column": 12, "masked": "AKIA****************", "fingerprint": "sha256:5e1c"}' >"$WORK/leaky.json"
+  aws "${moto[@]}" s3 cp "$WORK/clean.json" "s3://$bucket/findings/codewarden-demo/$clean.json" >/dev/null
+  aws "${moto[@]}" s3 cp "$WORK/leaky.json" "s3://$bucket/findings/codewarden-demo/$leaky.json" >/dev/null
+
+  local policy='{"rules": [{"pipeline": "'"$pipeline"'", "stage": "Approve", "autoApprove": true,
+    "changeWindows": [{"timeZone": "UTC", "days": ["Mon","Tue","Wed","Thu","Fri","Sat","Sun"], "start": "00:00", "end": "24:00"}]}]}'
+  approval_demo_gate() {
+    APPROVERS_TOPIC_ARN=$topic_arn CALLBACK_URL=https://demo.lambda-url.us-east-1.on.aws/ \
+      SIGNING_SECRET_ARN=$secret_arn FINDINGS_BUCKET=$bucket S3_FORCE_PATH_STYLE=true RUST_LOG=warn \
+      APPROVAL_POLICY=$1 run "$TARGET_DIR/debug/examples/invoke_gate" "$2"
+  }
+  approval_demo_callback() {
+    SIGNING_SECRET_ARN=$secret_arn RUST_LOG=warn "$TARGET_DIR/debug/examples/invoke_callback" "$1"
+  }
+
+  note ""
+  note "1. Commit ${clean:0:8} scanned clean, stage allow-listed, inside the change window: approved by policy"
+  token=$(approval_demo_seed "$pipeline" exec-clean "$clean")
+  approval_demo_event "$token" "$WORK/approval-clean.json"
+  approval_demo_gate "$policy" "$WORK/approval-clean.json"
+
+  note ""
+  note "2. Commit ${leaky:0:8} has a finding: rejected by policy"
+  token=$(approval_demo_seed "$pipeline" exec-leaky "$leaky")
+  approval_demo_event "$token" "$WORK/approval-leaky.json"
+  approval_demo_gate "$policy" "$WORK/approval-leaky.json"
+
+  note ""
+  note "3. Commit ${unscanned:0:8} was not scanned: the approvers get signed links"
+  token=$(approval_demo_seed "$pipeline" exec-unscanned "$unscanned")
+  approval_demo_event "$token" "$WORK/approval-unscanned.json"
+  approval_demo_gate "$policy" "$WORK/approval-unscanned.json"
+  out=$(aws "${moto[@]}" sqs receive-message --queue-url "$queue_url" --max-number-of-messages 10 --output json)
+  printf '%s' "$out" | "$ROOT/.venv/bin/python" -c '
+import json, sys
+for m in json.load(sys.stdin).get("Messages", []):
+    envelope = json.loads(m["Body"])
+    request = json.loads(envelope["Message"])
+    print("\n  Subject: " + envelope["Subject"] + "\n")
+    print("\n".join("    " + line for line in request["text"].splitlines()))
+    open(sys.argv[1], "w").write(request["approveUrl"])
+' "$WORK/approve-url"
+  local url
+  url=$(cat "$WORK/approve-url")
+
+  note ""
+  note "A mail scanner opens the Approve link (GET): a confirmation page, nothing decided"
+  approval_demo_request GET "$url" "" "$WORK/get.json"
+  approval_demo_callback "$WORK/get.json" | approval_demo_show
+  approval_demo_recorded
+
+  note ""
+  note "Someone changes decision=approve to decision=reject in the link: refused"
+  approval_demo_request GET "${url/decision=approve/decision=reject}" "" "$WORK/tampered.json"
+  approval_demo_callback "$WORK/tampered.json" | approval_demo_show
+
+  note ""
+  note "The approver confirms on the page (POST with their name): recorded in CodePipeline"
+  local form="${url#*\?}&approver=Ann+Lee&comment=staging+smoke+tests+green"
+  approval_demo_request POST "" "$form" "$WORK/post.json"
+  approval_demo_callback "$WORK/post.json" | approval_demo_show
+  approval_demo_recorded
+
+  note ""
+  note "The same form again (a replay): already decided"
+  approval_demo_callback "$WORK/post.json" | approval_demo_show
+}
 
 for name in "${SELECTED[@]}"; do
   "scenario_$name"

@@ -31,6 +31,56 @@ pub enum Command {
     /// Write a deterministic benchmark corpus (used by scripts/bench-scan.sh).
     #[command(hide = true)]
     BenchCorpus(BenchCorpusArgs),
+    /// Restore a repository backed up by the repo-backup function into a new
+    /// bare repository (every bundle's SHA-256 is checked first; no git
+    /// binary needed).
+    Restore(RestoreArgs),
+    /// Inspect the backups in a bucket.
+    #[command(subcommand)]
+    Backups(BackupsCommand),
+}
+
+/// Where the backups are.
+#[derive(Debug, Args)]
+pub struct S3Args {
+    /// The backup bucket (BACKUP_BUCKET of the stack).
+    #[arg(long, env = "CODEWARDEN_BACKUP_BUCKET")]
+    pub bucket: String,
+    /// Path-style S3 requests, for S3 stand-ins such as moto.
+    #[arg(long, env = "S3_FORCE_PATH_STYLE")]
+    pub s3_path_style: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    #[command(flatten)]
+    pub s3: S3Args,
+    /// The repository name.
+    #[arg(long)]
+    pub repo: String,
+    /// Restore the state after this bundle (see `backups list --repo`).
+    #[arg(long, conflicts_with = "at")]
+    pub seq: Option<u64>,
+    /// Restore the last state backed up at or before this time (RFC 3339,
+    /// or a date for the end of that day, UTC).
+    #[arg(long, value_parser = crate::backup_cmd::parse_time)]
+    pub at: Option<chrono::DateTime<chrono::Utc>>,
+    /// The new bare repository (must not exist or be empty).
+    pub dest: PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BackupsCommand {
+    /// The backed-up repositories, or one repository's bundles with --repo.
+    List {
+        #[command(flatten)]
+        s3: S3Args,
+        #[arg(long)]
+        repo: Option<String>,
+        /// `human` (a table) or `json` (the manifests).
+        #[arg(long, value_enum, default_value_t = ListFormat::Human)]
+        format: ListFormat,
+    },
 }
 
 #[derive(Debug, Args)]

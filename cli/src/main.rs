@@ -3,6 +3,7 @@
 //!
 //! Exit status: 0 clean, 1 findings (or failed rule checks), 2 error.
 
+mod backup_cmd;
 mod bench_corpus;
 mod cli;
 mod engine_glue;
@@ -32,6 +33,8 @@ fn main() -> ExitCode {
         cli::Command::Scan(args) => scan_cmd::run(args),
         cli::Command::Rules(command) => rules_cmd::run(command),
         cli::Command::BenchCorpus(args) => bench_corpus::run(args),
+        cli::Command::Restore(args) => backup_cmd::restore(args),
+        cli::Command::Backups(command) => backup_cmd::run(command),
     };
     match result {
         Ok(code) => ExitCode::from(code),

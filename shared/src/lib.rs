@@ -7,8 +7,11 @@
 //! - [`scan`]: the pure detection engine (bytes in, findings out);
 //! - [`codecommit_git`]: CodeCommit's SigV4 git-over-HTTPS password scheme;
 //! - [`notify`]: alerts rendered to SNS, secrets masked;
-//! - [`links`]: AWS console deep links.
+//! - [`links`]: AWS console deep links;
+//! - [`approval`]: signed approval links and the approval policy.
 
+pub mod approval;
+pub mod backup;
 pub mod codecommit_git;
 pub mod events;
 pub mod links;
