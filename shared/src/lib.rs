@@ -8,12 +8,18 @@
 //! - [`codecommit_git`]: CodeCommit's SigV4 git-over-HTTPS password scheme;
 //! - [`notify`]: alerts rendered to SNS, secrets masked;
 //! - [`links`]: AWS console deep links;
-//! - [`approval`]: signed approval links and the approval policy.
+//! - [`approval`]: signed approval links and the approval policy;
+//! - `sdk` (feature `aws`): one classification of AWS SDK errors;
+//! - `lambda` (feature `lambda`): what every function's `main` sets up.
 
 pub mod approval;
 pub mod backup;
 pub mod codecommit_git;
 pub mod events;
+#[cfg(feature = "lambda")]
+pub mod lambda;
 pub mod links;
 pub mod notify;
 pub mod scan;
+#[cfg(feature = "aws")]
+pub mod sdk;

@@ -191,3 +191,240 @@ pub fn unique_name(prefix: &str) -> String {
         std::process::id()
     )
 }
+
+/// S3 in moto as the functions reach it there (path-style addressing).
+pub fn moto_s3(moto: &aws_config::SdkConfig) -> aws_sdk_s3::Client {
+    aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(moto)
+            .force_path_style(true)
+            .build(),
+    )
+}
+
+/// Creates a bucket `<prefix>-<unique>` and returns its name.
+pub async fn create_bucket(s3: &aws_sdk_s3::Client, prefix: &str) -> Result<String> {
+    let bucket = unique_name(prefix);
+    s3.create_bucket().bucket(&bucket).send().await?;
+    Ok(bucket)
+}
+
+/// An SNS topic with an SQS queue subscribed to it: where a function
+/// publishes, and where the test reads what it published.
+pub struct TopicQueue {
+    pub topic_arn: String,
+    pub queue_url: String,
+}
+
+impl TopicQueue {
+    /// Creates topic and queue `<prefix>-<unique>` and subscribes the queue
+    /// (SNS envelopes, not raw delivery, so subject and attributes show).
+    pub async fn create(
+        sns: &aws_sdk_sns::Client,
+        sqs: &aws_sdk_sqs::Client,
+        prefix: &str,
+    ) -> Result<Self> {
+        use aws_sdk_sqs::types::QueueAttributeName;
+        let topic_arn = sns
+            .create_topic()
+            .name(unique_name(prefix))
+            .send()
+            .await?
+            .topic_arn
+            .context("no topic ARN")?;
+        let queue_url = sqs
+            .create_queue()
+            .queue_name(unique_name(prefix))
+            .send()
+            .await?
+            .queue_url
+            .context("no queue URL")?;
+        let queue_arn = sqs
+            .get_queue_attributes()
+            .queue_url(&queue_url)
+            .attribute_names(QueueAttributeName::QueueArn)
+            .send()
+            .await?
+            .attributes
+            .and_then(|a| a.get(&QueueAttributeName::QueueArn).cloned())
+            .context("no queue ARN")?;
+        sns.subscribe()
+            .topic_arn(&topic_arn)
+            .protocol("sqs")
+            .endpoint(queue_arn)
+            .attributes("RawMessageDelivery", "false")
+            .send()
+            .await?;
+        Ok(Self {
+            topic_arn,
+            queue_url,
+        })
+    }
+
+    /// The body of every message the queue holds now (each an SNS
+    /// envelope), deleted from the queue as read.
+    pub async fn drain(&self, sqs: &aws_sdk_sqs::Client) -> Result<Vec<String>> {
+        let mut all = Vec::new();
+        for _ in 0..5 {
+            let out = sqs
+                .receive_message()
+                .queue_url(&self.queue_url)
+                .max_number_of_messages(10)
+                .wait_time_seconds(0)
+                .send()
+                .await?;
+            let messages = out.messages.unwrap_or_default();
+            if messages.is_empty() {
+                break;
+            }
+            for message in messages {
+                all.push(message.body.context("message without body")?);
+                if let Some(handle) = message.receipt_handle {
+                    sqs.delete_message()
+                        .queue_url(&self.queue_url)
+                        .receipt_handle(handle)
+                        .send()
+                        .await?;
+                }
+            }
+        }
+        Ok(all)
+    }
+
+    /// Every message the queue holds now, parsed as alerts ([`Delivered`]).
+    pub async fn delivered(&self, sqs: &aws_sdk_sqs::Client) -> Result<Vec<Delivered>> {
+        self.drain(sqs)
+            .await?
+            .into_iter()
+            .map(Delivered::parse)
+            .collect()
+    }
+}
+
+/// An alert as the SQS subscriber of its topic received it.
+pub struct Delivered {
+    /// The SQS body: the SNS envelope, as is.
+    pub raw: String,
+    pub subject: String,
+    /// The `sqs` variant: the alert's JSON document.
+    pub document: serde_json::Value,
+    pub attributes: std::collections::BTreeMap<String, String>,
+}
+
+impl Delivered {
+    pub fn parse(raw: String) -> Result<Self> {
+        let envelope: serde_json::Value = serde_json::from_str(&raw)?;
+        let document = serde_json::from_str(envelope["Message"].as_str().context("no Message")?)?;
+        let attributes = envelope["MessageAttributes"]
+            .as_object()
+            .map(|map| {
+                map.iter()
+                    .map(|(k, v)| (k.clone(), v["Value"].as_str().unwrap_or("").to_owned()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        Ok(Self {
+            subject: envelope["Subject"].as_str().unwrap_or("").to_owned(),
+            raw,
+            document,
+            attributes,
+        })
+    }
+}
+
+/// What the functions log, captured as Lambda would capture it (JSON
+/// lines), for tests of what does and does not reach the logs.
+///
+/// One global subscriber (installed on first use) writes each event to the
+/// capture of the thread that logs it, if that thread has one (tokio tests
+/// run on one thread). A scoped subscriber per test (`set_default`) is not
+/// reliable when tests run in parallel: a call site first reached by a
+/// thread without a subscriber can cache "not interested" and stay silent
+/// in the capturing test.
+#[derive(Clone, Default)]
+pub struct CapturedLogs(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+thread_local! {
+    static CAPTURE: std::cell::RefCell<Option<(tracing::Level, CapturedLogs)>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// Where the global subscriber writes: the current thread's capture, or
+/// nowhere.
+struct ThreadCapture;
+
+/// The writer for one event: the capture's buffer or a sink.
+pub struct CaptureWriter(Option<CapturedLogs>);
+
+impl std::io::Write for CaptureWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if let Some(logs) = &self.0 {
+            logs.0
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .extend_from_slice(buf);
+        }
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for ThreadCapture {
+    type Writer = CaptureWriter;
+    fn make_writer(&'a self) -> Self::Writer {
+        CaptureWriter(None)
+    }
+    fn make_writer_for(&'a self, meta: &tracing::Metadata<'_>) -> Self::Writer {
+        CaptureWriter(CAPTURE.with(|current| {
+            current
+                .borrow()
+                .as_ref()
+                .filter(|(level, _)| meta.level() <= level)
+                .map(|(_, logs)| logs.clone())
+        }))
+    }
+}
+
+/// Ends a capture when dropped.
+pub struct CaptureGuard(());
+
+impl Drop for CaptureGuard {
+    fn drop(&mut self) {
+        CAPTURE.with(|current| current.borrow_mut().take());
+    }
+}
+
+impl CapturedLogs {
+    /// Captures what this thread logs at `level` and above until the guard
+    /// drops. Events below DEBUG are never captured.
+    ///
+    /// # Panics
+    ///
+    /// If another global subscriber was installed in this test binary.
+    pub fn capture(&self, level: tracing::Level) -> CaptureGuard {
+        static INSTALL: std::sync::Once = std::sync::Once::new();
+        INSTALL.call_once(|| {
+            let subscriber = tracing_subscriber::fmt()
+                .json()
+                .with_max_level(tracing::Level::DEBUG)
+                .with_writer(ThreadCapture)
+                .finish();
+            tracing::subscriber::set_global_default(subscriber)
+                .expect("CapturedLogs needs the global tracing subscriber of the test binary");
+        });
+        CAPTURE.with(|current| *current.borrow_mut() = Some((level, self.clone())));
+        CaptureGuard(())
+    }
+
+    /// Everything captured so far.
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(
+            &self
+                .0
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        )
+        .into_owned()
+    }
+}

@@ -9,10 +9,11 @@ use std::collections::BTreeMap;
 
 use anyhow::{Context, Result, bail};
 use aws_sdk_codepipeline::types::{ApprovalResult, ApprovalStatus};
-use aws_sdk_sqs::types::QueueAttributeName;
 use base64::Engine as _;
 use chrono::{Duration, Utc};
-use e2e::{LocalAws, moto_sdk_config, unique_name};
+use e2e::{
+    CapturedLogs, LocalAws, TopicQueue, create_bucket, moto_s3, moto_sdk_config, unique_name,
+};
 use serde_json::{Value, json};
 use shared::approval::{ApprovalLink, Decision, SigningKey};
 
@@ -36,7 +37,7 @@ struct Stack {
     s3: aws_sdk_s3::Client,
     bucket: String,
     sqs: aws_sdk_sqs::Client,
-    queue_url: String,
+    topic: TopicQueue,
     token: String,
 }
 
@@ -47,45 +48,12 @@ impl Stack {
 
     async fn start_with(policy: &str, settings: &[(&str, &str)]) -> Result<Self> {
         let moto = moto_sdk_config().await?;
-        let s3 = aws_sdk_s3::Client::from_conf(
-            aws_sdk_s3::config::Builder::from(&moto)
-                .force_path_style(true)
-                .build(),
-        );
+        let s3 = moto_s3(&moto);
         let sns = aws_sdk_sns::Client::new(&moto);
         let sqs = aws_sdk_sqs::Client::new(&moto);
         let secrets = aws_sdk_secretsmanager::Client::new(&moto);
-        let bucket = unique_name("findings");
-        s3.create_bucket().bucket(&bucket).send().await?;
-        let topic_arn = sns
-            .create_topic()
-            .name(unique_name("approvers"))
-            .send()
-            .await?
-            .topic_arn
-            .context("no topic ARN")?;
-        let queue_url = sqs
-            .create_queue()
-            .queue_name(unique_name("approvers"))
-            .send()
-            .await?
-            .queue_url
-            .context("no queue URL")?;
-        let queue_arn = sqs
-            .get_queue_attributes()
-            .queue_url(&queue_url)
-            .attribute_names(QueueAttributeName::QueueArn)
-            .send()
-            .await?
-            .attributes
-            .and_then(|a| a.get(&QueueAttributeName::QueueArn).cloned())
-            .context("no queue ARN")?;
-        sns.subscribe()
-            .topic_arn(&topic_arn)
-            .protocol("sqs")
-            .endpoint(queue_arn)
-            .send()
-            .await?;
+        let bucket = create_bucket(&s3, "findings").await?;
+        let topic = TopicQueue::create(&sns, &sqs, "approvers").await?;
         // As the template's generated secret: 64 alphanumeric characters.
         let secret_value: String = unique_name("k").repeat(4).chars().take(64).collect();
         let secret_arn = secrets
@@ -98,7 +66,7 @@ impl Stack {
             .context("no secret ARN")?;
 
         let mut env: BTreeMap<&str, String> = BTreeMap::from([
-            ("APPROVERS_TOPIC_ARN", topic_arn),
+            ("APPROVERS_TOPIC_ARN", topic.topic_arn.clone()),
             (
                 "CALLBACK_URL",
                 "https://cb.lambda-url.us-east-1.on.aws/".to_owned(),
@@ -142,7 +110,7 @@ impl Stack {
             s3,
             bucket,
             sqs,
-            queue_url,
+            topic,
             token,
         })
     }
@@ -204,35 +172,11 @@ impl Stack {
 
     /// Every message the approvers' queue holds now (the SNS envelopes).
     async fn received(&self) -> Result<Vec<Value>> {
-        let mut all = Vec::new();
-        for _ in 0..5 {
-            let out = self
-                .sqs
-                .receive_message()
-                .queue_url(&self.queue_url)
-                .max_number_of_messages(10)
-                .wait_time_seconds(0)
-                .send()
-                .await?;
-            let messages = out.messages.unwrap_or_default();
-            if messages.is_empty() {
-                break;
-            }
-            for message in messages {
-                all.push(serde_json::from_str(
-                    message.body.as_deref().context("no body")?,
-                )?);
-                if let Some(handle) = message.receipt_handle {
-                    self.sqs
-                        .delete_message()
-                        .queue_url(&self.queue_url)
-                        .receipt_handle(handle)
-                        .send()
-                        .await?;
-                }
-            }
-        }
-        Ok(all)
+        let bodies = self.topic.drain(&self.sqs).await?;
+        Ok(bodies
+            .iter()
+            .map(|body| serde_json::from_str(body))
+            .collect::<Result<_, _>>()?)
     }
 
     async fn get(&self, url: &str) -> Result<Response> {
@@ -491,54 +435,12 @@ async fn unknown_report_schema_asks_a_human_even_when_allow_listed() -> Result<(
     Ok(())
 }
 
-/// Everything the functions log, as JSON lines, at the production level.
-#[derive(Clone, Default)]
-struct Logs(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl std::io::Write for Logs {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        if let Ok(mut all) = self.0.lock() {
-            all.extend_from_slice(buf);
-        }
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Logs {
-    type Writer = Logs;
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
-    }
-}
-
-impl Logs {
-    /// Captures this thread's logs (tokio tests run on one thread) until
-    /// the guard drops.
-    fn capture(&self) -> tracing::subscriber::DefaultGuard {
-        let subscriber = tracing_subscriber::fmt()
-            .json()
-            .with_max_level(tracing::Level::INFO)
-            .with_writer(self.clone())
-            .finish();
-        tracing::subscriber::set_default(subscriber)
-    }
-    fn text(&self) -> String {
-        self.0
-            .lock()
-            .map(|all| String::from_utf8_lossy(&all).into_owned())
-            .unwrap_or_default()
-    }
-}
-
 #[tokio::test]
 async fn human_path_get_confirms_post_approves_and_a_replay_conflicts() -> Result<()> {
     // GIVEN an unscanned commit and the default policy
     let stack = Stack::start("").await?;
-    let logs = Logs::default();
-    let _capture = logs.capture();
+    let logs = CapturedLogs::default();
+    let _capture = logs.capture(tracing::Level::INFO);
     // WHEN the approval request arrives, twice (SNS redelivers)
     let first = stack.gate().await?;
     assert!(

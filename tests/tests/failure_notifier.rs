@@ -7,8 +7,7 @@
 use std::collections::BTreeMap;
 
 use anyhow::{Context, Result, bail};
-use aws_sdk_sqs::types::QueueAttributeName;
-use e2e::{LocalAws, moto_sdk_config, unique_name};
+use e2e::{Delivered, LocalAws, TopicQueue, create_bucket, moto_s3, moto_sdk_config, unique_name};
 use failure_notifier::{Clients, Config, Outcome, SdkDeps, handle};
 use serde_json::{Value, json};
 
@@ -32,17 +31,7 @@ struct Stack {
     clients: Clients,
     sqs: aws_sdk_sqs::Client,
     logs: aws_sdk_cloudwatchlogs::Client,
-    queue_url: String,
-}
-
-/// A message as the SQS subscriber received it.
-struct Received {
-    /// The SQS body: the SNS envelope, as is.
-    raw: String,
-    subject: String,
-    /// The `sqs` variant: the alert's JSON document.
-    document: Value,
-    attributes: BTreeMap<String, String>,
+    topic: TopicQueue,
 }
 
 impl Stack {
@@ -52,48 +41,14 @@ impl Stack {
 
     async fn start_with(settings: &[(&str, &str)]) -> Result<Self> {
         let moto = moto_sdk_config().await?;
-        let s3 = aws_sdk_s3::Client::from_conf(
-            aws_sdk_s3::config::Builder::from(&moto)
-                .force_path_style(true)
-                .build(),
-        );
+        let s3 = moto_s3(&moto);
         let sns = aws_sdk_sns::Client::new(&moto);
         let sqs = aws_sdk_sqs::Client::new(&moto);
-        let bucket = unique_name("fn-markers");
-        s3.create_bucket().bucket(&bucket).send().await?;
-        let topic_arn = sns
-            .create_topic()
-            .name(unique_name("alerts"))
-            .send()
-            .await?
-            .topic_arn
-            .context("no topic ARN")?;
-        let queue_url = sqs
-            .create_queue()
-            .queue_name(unique_name("alerts"))
-            .send()
-            .await?
-            .queue_url
-            .context("no queue URL")?;
-        let queue_arn = sqs
-            .get_queue_attributes()
-            .queue_url(&queue_url)
-            .attribute_names(QueueAttributeName::QueueArn)
-            .send()
-            .await?
-            .attributes
-            .and_then(|a| a.get(&QueueAttributeName::QueueArn).cloned())
-            .context("no queue ARN")?;
-        sns.subscribe()
-            .topic_arn(&topic_arn)
-            .protocol("sqs")
-            .endpoint(queue_arn)
-            .attributes("RawMessageDelivery", "false")
-            .send()
-            .await?;
+        let bucket = create_bucket(&s3, "fn-markers").await?;
+        let topic = TopicQueue::create(&sns, &sqs, "alerts").await?;
 
         let mut env: BTreeMap<&str, String> = BTreeMap::from([
-            ("ALERT_TOPIC_ARN", topic_arn),
+            ("ALERT_TOPIC_ARN", topic.topic_arn.clone()),
             ("MARKER_BUCKET", bucket),
             ("LOG_TAIL_LINES", "5".to_owned()),
             ("S3_FORCE_PATH_STYLE", "true".to_owned()),
@@ -119,7 +74,7 @@ impl Stack {
             clients,
             sqs,
             logs: aws_sdk_cloudwatchlogs::Client::new(&moto),
-            queue_url,
+            topic,
         })
     }
 
@@ -165,54 +120,11 @@ impl Stack {
     }
 
     /// Every message the queue holds now.
-    async fn received(&self) -> Result<Vec<Received>> {
-        let mut all = Vec::new();
-        for _ in 0..5 {
-            let out = self
-                .sqs
-                .receive_message()
-                .queue_url(&self.queue_url)
-                .max_number_of_messages(10)
-                .wait_time_seconds(0)
-                .send()
-                .await?;
-            let messages = out.messages.unwrap_or_default();
-            if messages.is_empty() {
-                break;
-            }
-            for message in messages {
-                let raw = message.body.context("message without body")?;
-                let envelope: Value = serde_json::from_str(&raw)?;
-                let document =
-                    serde_json::from_str(envelope["Message"].as_str().context("no Message")?)?;
-                let attributes = envelope["MessageAttributes"]
-                    .as_object()
-                    .map(|map| {
-                        map.iter()
-                            .map(|(k, v)| (k.clone(), v["Value"].as_str().unwrap_or("").to_owned()))
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                all.push(Received {
-                    subject: envelope["Subject"].as_str().unwrap_or("").to_owned(),
-                    raw,
-                    document,
-                    attributes,
-                });
-                if let Some(handle) = message.receipt_handle {
-                    self.sqs
-                        .delete_message()
-                        .queue_url(&self.queue_url)
-                        .receipt_handle(handle)
-                        .send()
-                        .await?;
-                }
-            }
-        }
-        Ok(all)
+    async fn received(&self) -> Result<Vec<Delivered>> {
+        self.topic.delivered(&self.sqs).await
     }
 
-    async fn one_message(&self) -> Result<Received> {
+    async fn one_message(&self) -> Result<Delivered> {
         let mut messages = self.received().await?;
         if messages.len() != 1 {
             bail!("expected exactly one alert, got {}", messages.len());
@@ -304,7 +216,7 @@ fn settings() -> insta::Settings {
 
 /// The subject, the plain text (as email subscribers read it) and the rest
 /// of the JSON document, for a snapshot.
-fn text(received: &Received) -> String {
+fn text(received: &Delivered) -> String {
     let mut document = received.document.clone();
     let text = document
         .as_object_mut()

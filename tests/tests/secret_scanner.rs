@@ -5,13 +5,13 @@
 //! whose topic delivers to an SQS queue that each test reads.
 
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, Result, bail};
-use aws_sdk_sqs::types::QueueAttributeName;
-use e2e::{LocalAws, commit_file, git, init_repo, moto_sdk_config, unique_name};
+use e2e::{
+    CapturedLogs, Delivered, LocalAws, TopicQueue, commit_file, create_bucket, git, init_repo,
+    moto_s3, moto_sdk_config, unique_name,
+};
 use secret_scanner::{AlertStatus, Clients, Config, Outcome, SdkDeps, handle};
 use serde_json::{Value, json};
 
@@ -31,19 +31,9 @@ struct Stack {
     s3: aws_sdk_s3::Client,
     sqs: aws_sdk_sqs::Client,
     codecommit: aws_sdk_codecommit::Client,
-    queue_url: String,
+    topic: TopicQueue,
     repository: String,
     repo: PathBuf,
-}
-
-/// A message as the SQS subscriber received it.
-struct Received {
-    /// The SQS body: the SNS envelope, as is.
-    raw: String,
-    subject: String,
-    /// The `sqs` variant: the alert's JSON document.
-    document: Value,
-    attributes: BTreeMap<String, String>,
 }
 
 impl Stack {
@@ -53,48 +43,14 @@ impl Stack {
 
     async fn start_with(settings: &[(&str, &str)]) -> Result<Self> {
         let moto = moto_sdk_config().await?;
-        let s3 = aws_sdk_s3::Client::from_conf(
-            aws_sdk_s3::config::Builder::from(&moto)
-                .force_path_style(true)
-                .build(),
-        );
+        let s3 = moto_s3(&moto);
         let sns = aws_sdk_sns::Client::new(&moto);
         let sqs = aws_sdk_sqs::Client::new(&moto);
-        let bucket = unique_name("findings");
-        s3.create_bucket().bucket(&bucket).send().await?;
-        let topic_arn = sns
-            .create_topic()
-            .name(unique_name("findings"))
-            .send()
-            .await?
-            .topic_arn
-            .context("no topic ARN")?;
-        let queue_url = sqs
-            .create_queue()
-            .queue_name(unique_name("findings"))
-            .send()
-            .await?
-            .queue_url
-            .context("no queue URL")?;
-        let queue_arn = sqs
-            .get_queue_attributes()
-            .queue_url(&queue_url)
-            .attribute_names(QueueAttributeName::QueueArn)
-            .send()
-            .await?
-            .attributes
-            .and_then(|a| a.get(&QueueAttributeName::QueueArn).cloned())
-            .context("no queue ARN")?;
-        sns.subscribe()
-            .topic_arn(&topic_arn)
-            .protocol("sqs")
-            .endpoint(queue_arn)
-            .attributes("RawMessageDelivery", "false")
-            .send()
-            .await?;
+        let bucket = create_bucket(&s3, "findings").await?;
+        let topic = TopicQueue::create(&sns, &sqs, "findings").await?;
 
         let mut env: BTreeMap<&str, String> = BTreeMap::from([
-            ("FINDINGS_TOPIC_ARN", topic_arn),
+            ("FINDINGS_TOPIC_ARN", topic.topic_arn.clone()),
             ("REPORT_BUCKET", bucket),
             ("S3_FORCE_PATH_STYLE", "true".to_owned()),
         ]);
@@ -119,7 +75,7 @@ impl Stack {
             config,
             s3,
             sqs,
-            queue_url,
+            topic,
             repository,
             repo,
         })
@@ -198,54 +154,11 @@ impl Stack {
     }
 
     /// Every message the queue holds now.
-    async fn received(&self) -> Result<Vec<Received>> {
-        let mut all = Vec::new();
-        for _ in 0..5 {
-            let out = self
-                .sqs
-                .receive_message()
-                .queue_url(&self.queue_url)
-                .max_number_of_messages(10)
-                .wait_time_seconds(0)
-                .send()
-                .await?;
-            let messages = out.messages.unwrap_or_default();
-            if messages.is_empty() {
-                break;
-            }
-            for message in messages {
-                let raw = message.body.context("message without body")?;
-                let envelope: Value = serde_json::from_str(&raw)?;
-                let document =
-                    serde_json::from_str(envelope["Message"].as_str().context("no Message")?)?;
-                let attributes = envelope["MessageAttributes"]
-                    .as_object()
-                    .map(|map| {
-                        map.iter()
-                            .map(|(k, v)| (k.clone(), v["Value"].as_str().unwrap_or("").to_owned()))
-                            .collect()
-                    })
-                    .unwrap_or_default();
-                all.push(Received {
-                    subject: envelope["Subject"].as_str().unwrap_or("").to_owned(),
-                    raw,
-                    document,
-                    attributes,
-                });
-                if let Some(handle) = message.receipt_handle {
-                    self.sqs
-                        .delete_message()
-                        .queue_url(&self.queue_url)
-                        .receipt_handle(handle)
-                        .send()
-                        .await?;
-                }
-            }
-        }
-        Ok(all)
+    async fn received(&self) -> Result<Vec<Delivered>> {
+        self.topic.delivered(&self.sqs).await
     }
 
-    async fn one_message(&self) -> Result<Received> {
+    async fn one_message(&self) -> Result<Delivered> {
         let mut messages = self.received().await?;
         if messages.len() != 1 {
             bail!("expected exactly one alert, got {}", messages.len());
@@ -800,35 +713,12 @@ async fn malformed_and_foreign_events() -> Result<()> {
     Ok(())
 }
 
-/// Collects what the function logs, as Lambda would capture it.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test]
 async fn no_planted_secret_leaves_unmasked() -> Result<()> {
     // GIVEN a push planting three kinds of secret, one also in the commit message
     let stack = Stack::start().await?;
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .json()
-        .with_max_level(tracing::Level::DEBUG)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let captured = CapturedLogs::default();
+    let _guard = captured.capture(tracing::Level::DEBUG);
     let c1 = stack.commit("README.md", "# app\n", "init")?;
     stack.commit(
         "config/prod.env",
@@ -861,13 +751,7 @@ async fn no_planted_secret_leaves_unmasked() -> Result<()> {
         )?);
         everything.push_str(&stack.report(after).await?.context("no report")?.to_string());
     }
-    let logs = String::from_utf8_lossy(
-        &captured
-            .0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner),
-    )
-    .into_owned();
+    let logs = captured.text();
     assert!(
         logs.contains("commit scanned"),
         "the logs were not captured"

@@ -2,7 +2,7 @@
 //! Manager.
 
 use aws_sdk_codepipeline::config::http::HttpResponse;
-use aws_sdk_codepipeline::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_codepipeline::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_codepipeline::operation::put_approval_result::PutApprovalResultError;
 use aws_sdk_codepipeline::types::{ApprovalResult, ApprovalStatus};
 use shared::approval::{ApprovalLink, Decision, SigningKey};
@@ -10,36 +10,16 @@ use shared::approval::{ApprovalLink, Decision, SigningKey};
 use crate::Error;
 use crate::ports::{Approvals, Recorded};
 
-const RETRYABLE_CODES: [&str; 6] = [
-    "ThrottlingException",
-    "Throttling",
-    "TooManyRequestsException",
-    "RequestLimitExceeded",
-    "ServiceUnavailable",
-    "InternalFailure",
-];
-
+/// Maps an SDK error to [`Error::Aws`], retryable or not by the one
+/// classification every function shares ([`shared::sdk::is_retryable`]).
 fn aws_error<E>(operation: &'static str, error: SdkError<E, HttpResponse>) -> Error
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
-    let retryable = match &error {
-        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
-            true
-        }
-        SdkError::ServiceError(context) => {
-            context.raw().status().is_server_error()
-                || context
-                    .err()
-                    .code()
-                    .is_some_and(|c| RETRYABLE_CODES.contains(&c))
-        }
-        _ => false,
-    };
     Error::Aws {
         operation,
-        retryable,
-        message: DisplayErrorContext(&error).to_string(),
+        retryable: shared::sdk::is_retryable(&error),
+        message: shared::sdk::describe(&error),
         source: Box::new(error),
     }
 }

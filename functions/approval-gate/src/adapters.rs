@@ -6,7 +6,7 @@ use aws_sdk_codepipeline::types::{ApprovalResult, ApprovalStatus};
 use aws_sdk_s3::operation::get_object::GetObjectError;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_sns::config::http::HttpResponse;
-use aws_sdk_sns::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_sns::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_sns::types::MessageAttributeValue;
 use shared::approval::{Decision, Policy, ScanState, SigningKey};
 use shared::events::ApprovalRequest;
@@ -15,44 +15,16 @@ use shared::notify::SnsPublish;
 use crate::Error;
 use crate::ports::{ExecutionFacts, Markers, Notifier, Pipelines, Recorded, Reports, Revision};
 
-/// Error codes a later attempt can get past.
-const RETRYABLE_CODES: [&str; 8] = [
-    "ThrottlingException",
-    "Throttling",
-    "ThrottledException",
-    "TooManyRequestsException",
-    "RequestLimitExceeded",
-    "SlowDown",
-    "ServiceUnavailable",
-    "ConditionalRequestConflict",
-];
-
-fn is_retryable<E: ProvideErrorMetadata>(error: &SdkError<E, HttpResponse>) -> bool {
-    match error {
-        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
-            true
-        }
-        SdkError::ServiceError(context) => {
-            context.raw().status().is_server_error()
-                || context
-                    .err()
-                    .code()
-                    .is_some_and(|c| RETRYABLE_CODES.contains(&c))
-        }
-        _ => false,
-    }
-}
-
-/// Maps an SDK error: throttling, 5xx, timeouts and connection problems
-/// are retryable; other service errors are not.
+/// Maps an SDK error to [`Error::Aws`], retryable or not by the one
+/// classification every function shares ([`shared::sdk::is_retryable`]).
 pub(crate) fn aws_error<E>(operation: &'static str, error: SdkError<E, HttpResponse>) -> Error
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
     Error::Aws {
         operation,
-        retryable: is_retryable(&error),
-        message: DisplayErrorContext(&error).to_string(),
+        retryable: shared::sdk::is_retryable(&error),
+        message: shared::sdk::describe(&error),
         source: Box::new(error),
     }
 }
@@ -242,7 +214,9 @@ impl Reports for S3Reports {
             {
                 return Ok(ScanState::NotScanned);
             }
-            Err(error) if is_retryable(&error) => return Err(aws_error("GetObject", error)),
+            Err(error) if shared::sdk::is_retryable(&error) => {
+                return Err(aws_error("GetObject", error));
+            }
             Err(error) => {
                 // Access denied, no such bucket: a person decides, and the
                 // log says what to fix.

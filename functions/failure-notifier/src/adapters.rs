@@ -5,7 +5,7 @@ use aws_sdk_codebuild::types::StatusType;
 use aws_sdk_codepipeline::types::{ActionExecutionFilter, ActionExecutionStatus};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_sns::config::http::HttpResponse;
-use aws_sdk_sns::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_sns::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_sns::types::MessageAttributeValue;
 use chrono::{DateTime, Utc};
 use shared::notify::SnsPublish;
@@ -16,42 +16,16 @@ use crate::ports::{
     PipelineHistory, PipelineRun,
 };
 
-/// Error codes a later attempt can get past.
-const RETRYABLE_CODES: [&str; 8] = [
-    "ThrottlingException",
-    "Throttling",
-    "ThrottledException",
-    "TooManyRequestsException",
-    "RequestLimitExceeded",
-    "SlowDown",
-    "ServiceUnavailable",
-    "ConditionalRequestConflict",
-];
-
-/// Maps an SDK error: throttling, 5xx, timeouts and connection problems
-/// are retryable; other service errors (access denied, not found,
-/// validation) are not.
+/// Maps an SDK error to [`Error::Aws`], retryable or not by the one
+/// classification every function shares ([`shared::sdk::is_retryable`]).
 pub(crate) fn aws_error<E>(operation: &'static str, error: SdkError<E, HttpResponse>) -> Error
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
-    let retryable = match &error {
-        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
-            true
-        }
-        SdkError::ServiceError(context) => {
-            context.raw().status().is_server_error()
-                || context
-                    .err()
-                    .code()
-                    .is_some_and(|c| RETRYABLE_CODES.contains(&c))
-        }
-        _ => false,
-    };
     Error::Aws {
         operation,
-        retryable,
-        message: DisplayErrorContext(&error).to_string(),
+        retryable: shared::sdk::is_retryable(&error),
+        message: shared::sdk::describe(&error),
         source: Box::new(error),
     }
 }

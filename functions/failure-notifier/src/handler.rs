@@ -30,6 +30,62 @@ pub struct Deps<H, B, L, N, M> {
     pub markers: M,
 }
 
+/// Everything a handler function works through, bundled so that it names
+/// one bound (`D: Ports`) instead of one per port. [`Deps`] implements it
+/// for any set of port implementations (SDK adapters or fakes).
+pub trait Ports: Sync {
+    type History: PipelineHistory;
+    type Builds: Builds;
+    type Logs: BuildLogs;
+    type Notifier: Notifier;
+    type Markers: Markers;
+
+    fn config(&self) -> &Config;
+    fn scanner(&self) -> &Scanner;
+    fn history(&self) -> &Self::History;
+    fn builds(&self) -> &Self::Builds;
+    fn logs(&self) -> &Self::Logs;
+    fn notifier(&self) -> &Self::Notifier;
+    fn markers(&self) -> &Self::Markers;
+}
+
+impl<H, B, L, N, M> Ports for Deps<H, B, L, N, M>
+where
+    H: PipelineHistory,
+    B: Builds,
+    L: BuildLogs,
+    N: Notifier,
+    M: Markers,
+{
+    type History = H;
+    type Builds = B;
+    type Logs = L;
+    type Notifier = N;
+    type Markers = M;
+
+    fn config(&self) -> &Config {
+        &self.config
+    }
+    fn scanner(&self) -> &Scanner {
+        &self.scanner
+    }
+    fn history(&self) -> &H {
+        &self.history
+    }
+    fn builds(&self) -> &B {
+        &self.builds
+    }
+    fn logs(&self) -> &L {
+        &self.logs
+    }
+    fn notifier(&self) -> &N {
+        &self.notifier
+    }
+    fn markers(&self) -> &M {
+        &self.markers
+    }
+}
+
 /// The dependencies backed by the AWS SDK.
 pub type SdkDeps = Deps<
     adapters::CodePipelineHistory,
@@ -73,17 +129,7 @@ fn acknowledged(reason: impl Into<String>) -> Outcome {
 /// IAM: `codepipeline:ListActionExecutions`, `codepipeline:ListPipelineExecutions`,
 /// `codebuild:BatchGetBuilds`, `logs:GetLogEvents`, `sns:Publish`,
 /// `s3:PutObject`, `s3:DeleteObject`.
-pub async fn handle<H, B, L, N, M>(
-    event: Value,
-    deps: &Deps<H, B, L, N, M>,
-) -> Result<Outcome, Error>
-where
-    H: PipelineHistory,
-    B: Builds,
-    L: BuildLogs,
-    N: Notifier,
-    M: Markers,
-{
+pub async fn handle<D: Ports>(event: Value, deps: &D) -> Result<Outcome, Error> {
     let event = match parse_event(&event) {
         Ok(event) => event,
         Err(error) => {
@@ -119,30 +165,23 @@ fn origin<T: serde::Serialize + serde::de::DeserializeOwned>(
     }
 }
 
-async fn pipeline_changed<H, B, L, N, M>(
+async fn pipeline_changed<D: Ports>(
     event: &EventBridgeEvent<CodePipelineExecutionStateChange>,
-    deps: &Deps<H, B, L, N, M>,
-) -> Result<Outcome, Error>
-where
-    H: PipelineHistory,
-    B: Builds,
-    L: BuildLogs,
-    N: Notifier,
-    M: Markers,
-{
+    deps: &D,
+) -> Result<Outcome, Error> {
     let detail = &event.detail;
     let state = detail.state.to_string();
     info!(pipeline = %detail.pipeline, execution_id = %detail.execution_id, state = %state, "pipeline execution state change");
     if detail.state == ExecutionState::Succeeded {
         return recovered(event, deps).await;
     }
-    if !deps.config.alerts_on(&state) {
+    if !deps.config().alerts_on(&state) {
         return Ok(acknowledged(format!(
             "pipeline state {state} is not alerted"
         )));
     }
     let failed = deps
-        .history
+        .history()
         .failed_actions(&detail.pipeline, &detail.execution_id)
         .await?;
     let mut actions = Vec::with_capacity(failed.len());
@@ -154,7 +193,7 @@ where
         };
         let is_build = report.action.provider.as_deref() == Some("CodeBuild");
         if let (true, Some(id)) = (is_build, report.action.external_execution_id.clone()) {
-            match deps.builds.build(&id).await {
+            match deps.builds().build(&id).await {
                 Ok(Some(facts)) => report.build = Some(build_report(facts, deps).await?),
                 Ok(None) => {
                     report.build_problem = Some(format!("CodeBuild does not know build {id}"))
@@ -175,24 +214,20 @@ where
     };
     let marker = format!(
         "{}pipeline/{}/{}/{}",
-        deps.config.marker_prefix, detail.pipeline, detail.execution_id, state
+        deps.config().marker_prefix,
+        detail.pipeline,
+        detail.execution_id,
+        state
     );
     send_once(failure.alert(&origin(event)), marker, deps).await
 }
 
-async fn recovered<H, B, L, N, M>(
+async fn recovered<D: Ports>(
     event: &EventBridgeEvent<CodePipelineExecutionStateChange>,
-    deps: &Deps<H, B, L, N, M>,
-) -> Result<Outcome, Error>
-where
-    H: PipelineHistory,
-    B: Builds,
-    L: BuildLogs,
-    N: Notifier,
-    M: Markers,
-{
+    deps: &D,
+) -> Result<Outcome, Error> {
     let detail = &event.detail;
-    let runs = deps.history.recent_executions(&detail.pipeline).await?;
+    let runs = deps.history().recent_executions(&detail.pipeline).await?;
     let Some(position) = runs
         .iter()
         .position(|r| r.execution_id == detail.execution_id)
@@ -212,7 +247,7 @@ where
         return Ok(acknowledged("no previous execution"));
     };
     let failed = previous.status == "Failed"
-        || (previous.status == "Stopped" && deps.config.alerts_on("STOPPED"));
+        || (previous.status == "Stopped" && deps.config().alerts_on("STOPPED"));
     if !failed {
         return Ok(acknowledged("previous execution did not fail"));
     }
@@ -226,22 +261,17 @@ where
     };
     let marker = format!(
         "{}pipeline/{}/{}/RECOVERED",
-        deps.config.marker_prefix, detail.pipeline, detail.execution_id
+        deps.config().marker_prefix,
+        detail.pipeline,
+        detail.execution_id
     );
     send_once(recovery.alert(&origin(event)), marker, deps).await
 }
 
-async fn build_changed<H, B, L, N, M>(
+async fn build_changed<D: Ports>(
     event: &EventBridgeEvent<CodeBuildStateChange>,
-    deps: &Deps<H, B, L, N, M>,
-) -> Result<Outcome, Error>
-where
-    H: PipelineHistory,
-    B: Builds,
-    L: BuildLogs,
-    N: Notifier,
-    M: Markers,
-{
+    deps: &D,
+) -> Result<Outcome, Error> {
     let detail = &event.detail;
     let id = links::build_id(&detail.build_id).to_owned();
     info!(project = %detail.project_name, build_id = %id, status = %detail.build_status, "build state change");
@@ -270,12 +300,12 @@ where
     } else {
         // The event lacks the log location (it does on some failures
         // before the build ran): ask CodeBuild.
-        deps.builds.build(&id).await?.unwrap_or(from_event)
+        deps.builds().build(&id).await?.unwrap_or(from_event)
     };
     let report = build_report(facts, deps).await?;
     let marker = format!(
         "{}build/{}",
-        deps.config.marker_prefix,
+        deps.config().marker_prefix,
         id.replacen(':', "/", 1)
     );
     send_once(build_alert(&report, &origin(event)), marker, deps).await
@@ -313,22 +343,16 @@ fn facts_from_event(
 
 /// The build with its log tail, masked. A log that cannot be read for good
 /// (deleted, no permission) is noted in the alert instead of blocking it.
-async fn build_report<H, B, L, N, M>(
-    facts: BuildFacts,
-    deps: &Deps<H, B, L, N, M>,
-) -> Result<BuildReport, Error>
-where
-    L: BuildLogs,
-{
+async fn build_report<D: Ports>(facts: BuildFacts, deps: &D) -> Result<BuildReport, Error> {
     let mut report = BuildReport {
         facts,
         log_tail: Vec::new(),
         log_problem: None,
     };
     if let Some(log) = &report.facts.log {
-        match deps.logs.tail(log, deps.config.log_tail_lines).await {
+        match deps.logs().tail(log, deps.config().log_tail_lines).await {
             Ok(lines) => {
-                let masked = mask_secrets(&deps.scanner, &lines.join("\n"));
+                let masked = mask_secrets(deps.scanner(), &lines.join("\n"));
                 report.log_tail = masked.lines().map(str::to_owned).collect();
             }
             Err(error) if !error.is_retryable() => report.log_problem = Some(error.to_string()),
@@ -342,27 +366,19 @@ where
 /// is written first so that two concurrent deliveries cannot both publish;
 /// when publishing fails it is deleted and the error returned, so the
 /// retry alerts.
-async fn send_once<H, B, L, N, M>(
-    alert: Alert,
-    marker: String,
-    deps: &Deps<H, B, L, N, M>,
-) -> Result<Outcome, Error>
-where
-    N: Notifier,
-    M: Markers,
-{
-    if !deps.markers.claim(&marker).await? {
+async fn send_once<D: Ports>(alert: Alert, marker: String, deps: &D) -> Result<Outcome, Error> {
+    if !deps.markers().claim(&marker).await? {
         info!(marker = %marker, "already alerted");
         return Ok(Outcome::Duplicate { marker });
     }
-    let message = alert.render(deps.config.format);
-    match deps.notifier.publish(&message).await {
+    let message = alert.render(deps.config().format);
+    match deps.notifier().publish(&message).await {
         Ok(message_id) => {
             info!(marker = %marker, message_id = %message_id, severity = alert.severity.as_str(), "alert published");
             Ok(Outcome::Alerted { marker, message_id })
         }
         Err(error) => {
-            if let Err(release) = deps.markers.release(&marker).await {
+            if let Err(release) = deps.markers().release(&marker).await {
                 warn!(marker = %marker, error = %release, "could not delete the marker after a failed publish");
             }
             Err(error)

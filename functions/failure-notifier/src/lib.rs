@@ -17,7 +17,7 @@ pub mod ports;
 
 pub use config::{Config, ConfigError};
 pub use error::Error;
-pub use handler::{Deps, Outcome, SdkDeps, handle};
+pub use handler::{Deps, Outcome, Ports, SdkDeps, handle};
 
 /// The SDK clients the function uses.
 #[derive(Clone, Debug)]

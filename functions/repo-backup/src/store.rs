@@ -14,7 +14,7 @@
 use std::path::Path;
 
 use aws_sdk_s3::config::http::HttpResponse;
-use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart, ServerSideEncryption};
 use shared::backup::{Manifest, manifest_key};
@@ -26,36 +26,16 @@ use crate::ports::{BackupStore, Versioned};
 /// S3 parts are at least 5 MiB except the last.
 pub const MIN_PART_SIZE: u64 = 5 * 1024 * 1024;
 
-const RETRYABLE_CODES: [&str; 6] = [
-    "SlowDown",
-    "Throttling",
-    "ThrottlingException",
-    "RequestTimeout",
-    "InternalError",
-    "ServiceUnavailable",
-];
-
+/// Maps an SDK error to [`Error::Aws`], retryable or not by the one
+/// classification every function shares ([`shared::sdk::is_retryable`]).
 pub(crate) fn aws_error<E>(operation: &'static str, error: SdkError<E, HttpResponse>) -> Error
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
-    let retryable = match &error {
-        SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => {
-            true
-        }
-        SdkError::ServiceError(context) => {
-            context.raw().status().is_server_error()
-                || context
-                    .err()
-                    .code()
-                    .is_some_and(|c| RETRYABLE_CODES.contains(&c))
-        }
-        _ => false,
-    };
     Error::Aws {
         operation,
-        retryable,
-        message: DisplayErrorContext(&error).to_string(),
+        retryable: shared::sdk::is_retryable(&error),
+        message: shared::sdk::describe(&error),
         source: Box::new(error),
     }
 }
