@@ -13,6 +13,9 @@ use serde_json::{Value, json};
 use crate::server::lock;
 use crate::{ApiError, State};
 
+/// BatchGetBuilds takes at most this many ids.
+const MAX_BATCH_IDS: usize = 100;
+
 /// Seeded builds by id (`PROJECT:UUID`).
 #[derive(Debug, Default)]
 pub struct Model {
@@ -58,10 +61,24 @@ impl Model {
     }
 
     fn batch_get_builds(&self, input: BatchGetBuildsInput) -> Result<Value, ApiError> {
-        let ids = input
-            .ids
-            .filter(|ids| !ids.is_empty())
-            .ok_or_else(|| ApiError::validation("ids is required"))?;
+        // The model: 1 to 100 ids, each non-empty; CodeBuild answers
+        // InvalidInputException for anything else.
+        let ids = input.ids.unwrap_or_default();
+        if ids.is_empty() || ids.len() > MAX_BATCH_IDS {
+            return Err(ApiError::client(
+                "InvalidInputException",
+                format!(
+                    "ids must hold 1 to {MAX_BATCH_IDS} build ids, got {}",
+                    ids.len()
+                ),
+            ));
+        }
+        if ids.iter().any(|id| id.is_empty()) {
+            return Err(ApiError::client(
+                "InvalidInputException",
+                "a build id must not be empty",
+            ));
+        }
         let mut builds = Vec::new();
         let mut not_found = Vec::new();
         for id in ids {
@@ -84,10 +101,7 @@ struct BatchGetBuildsInput {
 pub fn handle(state: &State, operation: &str, input: Value) -> Result<Value, ApiError> {
     let model = lock(&state.codebuild);
     match operation {
-        "BatchGetBuilds" => model.batch_get_builds(
-            serde_json::from_value(input)
-                .map_err(|e| ApiError::client("SerializationException", e.to_string()))?,
-        ),
+        "BatchGetBuilds" => model.batch_get_builds(ApiError::parse(input)?),
         _ => Err(ApiError::unknown_operation(operation)),
     }
 }

@@ -10,11 +10,13 @@
 //! - [`repository`]: repositories and branches;
 //! - [`commits`]: commits, blobs, files, merge options;
 //! - [`diff`]: GetDifferences and GetBlobDifferences;
+//! - [`merge`]: the merge conflicts GetMergeOptions judges by;
 //! - [`comments`]: comments and pull requests.
 
 mod comments;
 mod commits;
 mod diff;
+mod merge;
 mod repository;
 
 use std::fmt::Display;
@@ -95,13 +97,10 @@ pub fn repository_path(repos_dir: &Path, name: &str) -> Option<PathBuf> {
     repository::locate(repos_dir, name)
 }
 
+pub(crate) use repository::{adopt_default_branch, has_branches};
+
 fn parse<T: DeserializeOwned>(input: Value) -> Result<T, ApiError> {
-    serde_json::from_value(input).map_err(|e| {
-        ApiError::client(
-            "SerializationException",
-            format!("request does not match the operation's input: {e}"),
-        )
-    })
+    ApiError::parse(input)
 }
 
 /// A required string member: absent or empty gives the operation's own
@@ -196,7 +195,7 @@ fn now() -> f64 {
 
 /// A stable UUID-shaped id derived from `seed` (CodeCommit ids look like
 /// UUIDs; derived ids keep answers reproducible across runs).
-fn uuid_from(seed: &str) -> String {
+pub(crate) fn uuid_from(seed: &str) -> String {
     let h = hex::encode(Sha256::digest(seed.as_bytes()));
     format!(
         "{}-{}-{}-{}-{}",

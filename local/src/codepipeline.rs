@@ -201,8 +201,18 @@ struct ListActionExecutionsInput {
 #[serde(rename_all = "camelCase")]
 struct ActionExecutionFilter {
     pipeline_execution_id: Option<String>,
-    latest_in_pipeline_execution: Option<Value>,
+    latest_in_pipeline_execution: Option<LatestInPipelineExecutionFilter>,
 }
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct LatestInPipelineExecutionFilter {
+    pipeline_execution_id: Option<String>,
+    start_time_range: Option<String>,
+}
+
+/// What `PutApprovalResult` accepts as `result.summary`, in characters.
+const MAX_APPROVAL_SUMMARY_CHARS: usize = 512;
 
 #[derive(Deserialize)]
 struct GetPipelineStateInput {
@@ -295,12 +305,43 @@ impl Model {
             pipeline_execution_id: None,
             latest_in_pipeline_execution: None,
         });
-        if filter.latest_in_pipeline_execution.is_some() {
-            return Err(ApiError::validation(
-                "local-aws does not implement filter.latestInPipelineExecution: filter by pipelineExecutionId",
-            ));
-        }
-        let executions = match &filter.pipeline_execution_id {
+        // `latestInPipelineExecution`: the runs of one execution, each
+        // action's latest run only (`Latest`) or every attempt (`All`).
+        let (execution_id, latest_only) = match filter.latest_in_pipeline_execution {
+            Some(latest) => {
+                let id = required(
+                    latest.pipeline_execution_id,
+                    "filter.latestInPipelineExecution.pipelineExecutionId",
+                )?;
+                let range = required(
+                    latest.start_time_range,
+                    "filter.latestInPipelineExecution.startTimeRange",
+                )?;
+                let latest_only = match range.as_str() {
+                    "Latest" => true,
+                    "All" => false,
+                    other => {
+                        return Err(ApiError::validation(format!(
+                            "1 validation error detected: Value '{other}' at \
+                             'filter.latestInPipelineExecution.startTimeRange' failed to satisfy \
+                             constraint: Member must satisfy enum value set: [Latest, All]"
+                        )));
+                    }
+                };
+                if filter
+                    .pipeline_execution_id
+                    .as_ref()
+                    .is_some_and(|other| *other != id)
+                {
+                    return Err(ApiError::validation(
+                        "filter.pipelineExecutionId and filter.latestInPipelineExecution name different executions",
+                    ));
+                }
+                (Some(id), latest_only)
+            }
+            None => (filter.pipeline_execution_id, false),
+        };
+        let executions = match &execution_id {
             Some(id) => vec![pipeline.execution(id)?],
             None => pipeline.executions_newest_first(),
         };
@@ -314,6 +355,11 @@ impl Model {
                 e.runs
                     .iter()
                     .enumerate()
+                    .filter(move |(_, r)| {
+                        !latest_only
+                            || e.last_run(&r.stage, &r.action)
+                                .is_some_and(|last| std::ptr::eq(last, *r))
+                    })
                     .map(move |(i, r)| (rank, i, *e, r))
             })
             .collect();
@@ -324,9 +370,9 @@ impl Model {
                 .then(b.1.cmp(&a.1))
         });
         let scope = format!(
-            "ListActionExecutions/{}/{}",
+            "ListActionExecutions/{}/{}/{latest_only}",
             pipeline.name,
-            filter.pipeline_execution_id.unwrap_or_default()
+            execution_id.unwrap_or_default()
         );
         let (page, next_token) =
             page(runs, input.max_results, input.next_token.as_deref(), &scope)?;
@@ -391,6 +437,12 @@ impl Model {
         let token = required(input.token, "token")?;
         let result = input.result.ok_or_else(|| missing("result"))?;
         let summary = required(result.summary, "result.summary")?;
+        if summary.chars().count() > MAX_APPROVAL_SUMMARY_CHARS {
+            return Err(ApiError::validation(format!(
+                "1 validation error detected: Value at 'result.summary' failed to satisfy \
+                 constraint: Member must have length less than or equal to {MAX_APPROVAL_SUMMARY_CHARS}"
+            )));
+        }
         let (status, run_status) = match required(result.status, "result.status")?.as_str() {
             "Approved" => (ApprovalStatus::Approved, "Succeeded"),
             "Rejected" => (ApprovalStatus::Rejected, "Failed"),
@@ -678,7 +730,7 @@ fn decode_token(token: &str, scope: &str) -> Option<usize> {
 }
 
 fn parse<T: DeserializeOwned>(input: Value) -> Result<T, ApiError> {
-    serde_json::from_value(input).map_err(|e| ApiError::validation(format!("invalid request: {e}")))
+    ApiError::parse(input)
 }
 
 fn required(value: Option<String>, member: &str) -> Result<String, ApiError> {

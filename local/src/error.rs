@@ -29,6 +29,20 @@ impl ApiError {
         Self::client(code, format!("{field} is required"))
     }
 
+    /// A request whose members do not have the model's types (a number
+    /// sent as a string, a list as an object): every AWS JSON service
+    /// answers `SerializationException` before validating anything.
+    pub fn serialization(message: impl Into<String>) -> Self {
+        Self::client("SerializationException", message)
+    }
+
+    /// Parses a request body into an operation's input type.
+    pub fn parse<T: serde::de::DeserializeOwned>(input: serde_json::Value) -> Result<T, Self> {
+        serde_json::from_value(input).map_err(|e| {
+            Self::serialization(format!("request does not match the operation's input: {e}"))
+        })
+    }
+
     pub fn validation(message: impl Into<String>) -> Self {
         Self::client("ValidationException", message)
     }

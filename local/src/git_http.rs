@@ -153,6 +153,10 @@ async fn serve(state: &State, req: Request) -> Result<Response, Refusal> {
         .unwrap_or_default();
 
     let method = req.method().to_string();
+    let pushing = service == "git-receive-pack" && *req.method() == Method::POST;
+    // CodeCommit makes the first branch pushed to an empty repository its
+    // default branch: remember whether this push is that first one.
+    let first_push = pushing && !crate::codecommit::has_branches(&repo_dir);
     let headers = req.headers().clone();
     let body = axum::body::to_bytes(req.into_body(), MAX_BODY_BYTES)
         .await
@@ -224,6 +228,11 @@ async fn serve(state: &State, req: Request) -> Result<Response, Refusal> {
         text(StatusCode::INTERNAL_SERVER_ERROR, message)
     })?;
     let stdin = child.stdin.take();
+    let pushed = if first_push {
+        pushed_branches(&body)
+    } else {
+        Vec::new()
+    };
     // Feed the body while reading the answer: a large answer would
     // otherwise fill the pipe and block both sides.
     let feed = async move {
@@ -265,8 +274,48 @@ async fn serve(state: &State, req: Request) -> Result<Response, Refusal> {
             "git http-backend sent a malformed CGI answer",
         )
     })?;
+    if first_push && response.status().is_success() {
+        match crate::codecommit::adopt_default_branch(&repo_dir, &pushed) {
+            Ok(Some(branch)) => {
+                tracing::info!(repository = %name, branch = %branch, "default branch set by the first push");
+            }
+            Ok(None) => {}
+            Err(e) => tracing::warn!(repository = %name, error = %e, "default branch not set"),
+        }
+    }
     tracing::info!(repository = %name, service, method = %method, status = %response.status(), "git request served");
     Ok(response)
+}
+
+/// The branches a receive-pack request creates or updates, in the order
+/// of its commands (pkt-lines `<old> <new> <ref>[\0capabilities]` before
+/// the flush packet). Deletions (new id all zeros) are left out.
+fn pushed_branches(body: &[u8]) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = body;
+    while rest.len() >= 4 {
+        let Some(len) = std::str::from_utf8(&rest[..4])
+            .ok()
+            .and_then(|h| usize::from_str_radix(h, 16).ok())
+        else {
+            break;
+        };
+        if len < 4 || len > rest.len() {
+            break; // flush packet (0000) or not a pkt-line: the commands end
+        }
+        let line = &rest[4..len];
+        rest = &rest[len..];
+        let command = line.split(|b| *b == 0).next().unwrap_or_default();
+        let text = String::from_utf8_lossy(command);
+        let mut parts = text.trim_end().split(' ');
+        if let (Some(_old), Some(new), Some(reference)) = (parts.next(), parts.next(), parts.next())
+            && !new.bytes().all(|b| b == b'0')
+            && let Some(branch) = reference.strip_prefix("refs/heads/")
+        {
+            out.push(branch.to_string());
+        }
+    }
+    out
 }
 
 /// Turns a CGI answer (`Status:` and other headers, a blank line, the body)
@@ -329,6 +378,23 @@ mod tests {
         let out = b"Content-Type: application/x-git-upload-pack-advertisement\n\n001e# service=git-upload-pack\n";
         assert_eq!(cgi_response(out).map(|r| r.status()), Some(StatusCode::OK));
         assert!(cgi_response(b"no header end").is_none());
+    }
+
+    #[test]
+    fn pushed_branches_come_in_command_order_without_deletions() {
+        let zero = "0".repeat(40);
+        let one = "1".repeat(40);
+        let pkt = |s: String| format!("{:04x}{s}", s.len() + 4);
+        let body = format!(
+            "{}{}{}0000PACK...",
+            pkt(format!(
+                "{zero} {one} refs/heads/develop\0report-status side-band-64k\n"
+            )),
+            pkt(format!("{one} {zero} refs/heads/gone\n")),
+            pkt(format!("{zero} {one} refs/tags/v1\n")),
+        );
+        assert_eq!(pushed_branches(body.as_bytes()), ["develop"]);
+        assert!(pushed_branches(b"garbage").is_empty());
     }
 
     #[test]

@@ -149,7 +149,30 @@ pub fn router(state: Arc<State>) -> Router {
         .route("/", post(aws_json))
         .route("/v1/repos/{*rest}", any(git_http::handle))
         .nest("/_admin", admin::router())
+        .layer(axum::middleware::map_response(with_request_id))
         .with_state(state)
+}
+
+/// Every AWS response carries `x-amzn-RequestId` (errors included); the
+/// SDK exposes it as `request_id()` and users quote it in support cases.
+async fn with_request_id(mut response: Response) -> Response {
+    if let Ok(value) = HeaderValue::from_str(&request_id()) {
+        response.headers_mut().insert("x-amzn-requestid", value);
+    }
+    response
+}
+
+/// A fresh UUID-shaped id from the process, the time and a counter, so ids
+/// never repeat within or across runs.
+fn request_id() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    codecommit::uuid_from(&format!("request/{}/{nanos}/{n}", std::process::id()))
 }
 
 const CODECOMMIT_PREFIX: &str = "CodeCommit_20150413.";

@@ -48,6 +48,23 @@ impl LocalAws {
         aws_sdk_codecommit::Client::new(&self.sdk_config().await)
     }
 
+    /// The git smart-HTTP URL of `repository` with a CodeCommit SigV4 git
+    /// password signed with `secret` for the `test` access key (the
+    /// server's own credential signs with `test`).
+    pub fn git_url_signed_with(&self, repository: &str, secret: &str) -> String {
+        use shared::codecommit_git::{self, Scope};
+        let host = self.server.addr().to_string();
+        let region = self.server.state().config.region.clone();
+        let scope = Scope {
+            region: &region,
+            host: &host,
+            repository,
+        };
+        let password = codecommit_git::password(secret, &scope, chrono::Utc::now());
+        let user = codecommit_git::username("test", None);
+        format!("http://{user}:{password}@{host}/v1/repos/{repository}")
+    }
+
     pub async fn codepipeline(&self) -> aws_sdk_codepipeline::Client {
         aws_sdk_codepipeline::Client::new(&self.sdk_config().await)
     }

@@ -8,21 +8,11 @@ use std::process::{Command, Output};
 
 use anyhow::{Context, Result, ensure};
 use e2e::{LocalAws, commit_file, git, init_repo};
-use shared::codecommit_git::{self, Scope};
 
 /// The clone URL for `repository` with a password signed with `secret`,
 /// as a client holding the `test` access key would build it.
 fn url(local: &LocalAws, repository: &str, secret: &str) -> String {
-    let host = local.server.addr().to_string();
-    let region = local.server.state().config.region.clone();
-    let scope = Scope {
-        region: &region,
-        host: &host,
-        repository,
-    };
-    let password = codecommit_git::password(secret, &scope, chrono::Utc::now());
-    let user = codecommit_git::username("test", None);
-    format!("http://{user}:{password}@{host}/v1/repos/{repository}")
+    local.git_url_signed_with(repository, secret)
 }
 
 /// Runs git without ever prompting (a refused password must fail, not

@@ -17,7 +17,10 @@ use crate::{ApiError, State};
 /// CodeCommit's comment size limit, in characters.
 const MAX_COMMENT_CHARS: usize = 10240;
 const MAX_TITLE_CHARS: usize = 150;
+const MAX_DESCRIPTION_CHARS: usize = 10240;
 const DEFAULT_COMMENTS_PAGE: usize = 100;
+/// The comment listings take `maxResults` up to this.
+const MAX_COMMENTS_PAGE: i64 = 500;
 
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -336,6 +339,12 @@ fn paged_groups(
     next_token: Option<&str>,
     max: Option<i64>,
 ) -> Result<(Vec<Value>, Option<String>), ApiError> {
+    if let Some(n) = max.filter(|n| *n > MAX_COMMENTS_PAGE) {
+        return Err(ApiError::client(
+            "InvalidMaxResultsException",
+            format!("maxResults must be between 1 and {MAX_COMMENTS_PAGE}, not {n}"),
+        ));
+    }
     let size = max_results(max, DEFAULT_COMMENTS_PAGE)?;
     let offset = paging.offset(next_token)?;
     let (page, next) = paging.page(&comments, offset, size);
@@ -495,6 +504,9 @@ pub(crate) struct StoredTarget {
     source_commit: String,
     destination_commit: String,
     merge_base: Option<String>,
+    /// Set once the source tip is reachable from the destination (a merge
+    /// by push): the destination commit that holds it.
+    merged_into: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -507,6 +519,9 @@ pub(crate) struct StoredPullRequest {
     last_activity: f64,
     author_arn: String,
     targets: Vec<StoredTarget>,
+    /// CLOSED once merged or once its source branch is deleted; a closed
+    /// pull request no longer follows its branches.
+    closed: bool,
 }
 
 #[derive(Deserialize)]
@@ -586,25 +601,60 @@ fn target(state: &State, input: &TargetInput) -> Result<StoredTarget, ApiError> 
         source_commit: source_commit.to_string(),
         destination_commit: destination_commit.to_string(),
         merge_base: base.map(|b| b.to_string()),
+        merged_into: None,
     })
 }
 
-/// The pull request with its targets' commits as the branches are now:
-/// on CodeCommit an open pull request follows pushes to its source branch.
-fn pull_request_json(state: &State, pr: &StoredPullRequest) -> Value {
-    let targets: Vec<StoredTarget> = pr
-        .targets
-        .iter()
-        .map(|stored| {
-            let input = TargetInput {
-                repository_name: Some(stored.repository_name.clone()),
-                source_reference: Some(stored.source_reference.clone()),
-                destination_reference: Some(stored.destination_reference.clone()),
-            };
-            // A branch deleted since keeps the last known commits.
-            target(state, &input).unwrap_or_else(|_| stored.clone())
-        })
-        .collect();
+/// Brings an open pull request up to date with its branches, as CodeCommit
+/// does on every push: the source commit follows the source branch; when
+/// the destination comes to contain the source tip (merged by a push) the
+/// pull request is merged and CLOSED; when the source branch is deleted it
+/// is CLOSED unmerged. A closed pull request keeps its last commits.
+fn refresh(state: &State, pr: &mut StoredPullRequest) {
+    if pr.closed {
+        return;
+    }
+    let mut changed = false;
+    for stored in &mut pr.targets {
+        let input = TargetInput {
+            repository_name: Some(stored.repository_name.clone()),
+            source_reference: Some(stored.source_reference.clone()),
+            destination_reference: Some(stored.destination_reference.clone()),
+        };
+        let Ok(mut fresh) = target(state, &input) else {
+            // A branch (or the repository) is gone: closed as it last was.
+            pr.closed = true;
+            changed = true;
+            continue;
+        };
+        if fresh.merge_base.as_deref() == Some(fresh.source_commit.as_str()) {
+            fresh.merged_into = Some(fresh.destination_commit.clone());
+            pr.closed = true;
+        }
+        if fresh != *stored {
+            *stored = fresh;
+            changed = true;
+        }
+    }
+    if changed {
+        pr.last_activity = now();
+    }
+}
+
+/// Refreshes pull request `id` in the model (see [`refresh`]) and returns it.
+fn refreshed(state: &State, id: &Option<String>) -> Result<StoredPullRequest, ApiError> {
+    let mut pr = find_pull_request(&lock(&state.codecommit), id)?.clone();
+    // Git is read without the model's lock held.
+    refresh(state, &mut pr);
+    let mut model = lock(&state.codecommit);
+    if let Some(slot) = model.pull_requests.iter_mut().find(|p| p.id == pr.id) {
+        *slot = pr.clone();
+    }
+    Ok(pr)
+}
+
+fn pull_request_json(pr: &StoredPullRequest) -> Value {
+    let targets = &pr.targets;
     let revision_seed: String = targets
         .iter()
         .map(|t| format!("{}:{}", t.source_commit, t.destination_commit))
@@ -618,7 +668,14 @@ fn pull_request_json(state: &State, pr: &StoredPullRequest) -> Value {
                 "destinationReference": t.destination_reference,
                 "sourceCommit": t.source_commit,
                 "destinationCommit": t.destination_commit,
-                "mergeMetadata": { "isMerged": false },
+                "mergeMetadata": match &t.merged_into {
+                    Some(commit) => json!({
+                        "isMerged": true,
+                        "mergeCommitId": commit,
+                        "mergedBy": pr.author_arn,
+                    }),
+                    None => json!({ "isMerged": false }),
+                },
             });
             put_opt(&mut out, "mergeBase", t.merge_base.clone());
             out
@@ -629,7 +686,7 @@ fn pull_request_json(state: &State, pr: &StoredPullRequest) -> Value {
         "title": pr.title,
         "lastActivityDate": pr.last_activity,
         "creationDate": pr.created,
-        "pullRequestStatus": "OPEN",
+        "pullRequestStatus": if pr.closed { "CLOSED" } else { "OPEN" },
         "authorArn": pr.author_arn,
         "pullRequestTargets": targets_json,
         "clientRequestToken": pr.client_request_token,
@@ -649,6 +706,14 @@ pub(super) fn create_pull_request(
         return Err(ApiError::client(
             "InvalidTitleException",
             format!("a title holds at most {MAX_TITLE_CHARS} characters"),
+        ));
+    }
+    if let Some(description) = &input.description
+        && description.chars().count() > MAX_DESCRIPTION_CHARS
+    {
+        return Err(ApiError::client(
+            "InvalidDescriptionException",
+            format!("a pull request description holds at most {MAX_DESCRIPTION_CHARS} characters"),
         ));
     }
     let inputs = match &input.targets {
@@ -721,6 +786,7 @@ pub(super) fn create_pull_request(
                     last_activity: created,
                     author_arn: author_arn(state),
                     targets,
+                    closed: false,
                 };
                 model.pull_requests.push(pr.clone());
                 tracing::info!(pull_request = %pr.id, "pull request created");
@@ -728,7 +794,9 @@ pub(super) fn create_pull_request(
             }
         }
     };
-    Ok(json!({ "pullRequest": pull_request_json(state, &pr) }))
+    // A retried create answers the pull request as it is now.
+    let pr = refreshed(state, &Some(pr.id))?;
+    Ok(json!({ "pullRequest": pull_request_json(&pr) }))
 }
 
 #[derive(Deserialize)]
@@ -741,6 +809,6 @@ pub(super) fn get_pull_request(
     state: &State,
     input: GetPullRequestInput,
 ) -> Result<Value, ApiError> {
-    let pr = find_pull_request(&lock(&state.codecommit), &input.pull_request_id)?.clone();
-    Ok(json!({ "pullRequest": pull_request_json(state, &pr) }))
+    let pr = refreshed(state, &input.pull_request_id)?;
+    Ok(json!({ "pullRequest": pull_request_json(&pr) }))
 }

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::repository::{self, Repo};
-use super::{internal, required};
+use super::{internal, merge, required};
 use crate::server::lock;
 use crate::{ApiError, State};
 
@@ -379,19 +379,47 @@ pub(super) fn get_merge_options(
     }
     let source_id = resolve_commit(&repo, source)?;
     let destination_id = resolve_commit(&repo, destination)?;
-    let base = merge_base(&repo.git, source_id, destination_id)?;
-    // Fast-forward needs the destination to be an ancestor of the source.
-    // Conflicts are not computed: squash and three-way are always offered.
+    // Unrelated histories have no merge base: CodeCommit cannot judge the
+    // merge and says so with this modeled error (the output's
+    // `baseCommitId` is required, so there is no answer without one).
+    let base = merge_base(&repo.git, source_id, destination_id)?.ok_or_else(|| {
+        ApiError::client(
+            "TipsDivergenceExceededException",
+            format!(
+                "{source} and {destination} share no history: there is no merge base to compare them from"
+            ),
+        )
+    })?;
+    // Conflicts block squash and three-way merges unless a resolution
+    // strategy settles them (AUTOMERGE merges what git would merge: line
+    // level). Fast-forward never conflicts: the destination has no changes.
+    let strategy = input
+        .conflict_resolution_strategy
+        .as_deref()
+        .unwrap_or("NONE");
+    let level = match (input.conflict_detail_level.as_deref(), strategy) {
+        (_, "AUTOMERGE") | (Some("LINE_LEVEL"), _) => merge::Level::Line,
+        _ => merge::Level::File,
+    };
+    let conflicted = if matches!(strategy, "ACCEPT_SOURCE" | "ACCEPT_DESTINATION") {
+        Vec::new()
+    } else {
+        merge::conflicts(&repo.git, base, source_id, destination_id, level)?
+    };
     let mut options = Vec::new();
-    if base == Some(destination_id) {
+    if base == destination_id {
         options.push("FAST_FORWARD_MERGE");
     }
-    options.extend(["SQUASH_MERGE", "THREE_WAY_MERGE"]);
-    let mut out = json!({
+    if conflicted.is_empty() {
+        options.extend(["SQUASH_MERGE", "THREE_WAY_MERGE"]);
+    } else {
+        tracing::debug!(repository = %repo.name, files = conflicted.len(), "merge conflicts");
+    }
+    let out = json!({
         "mergeOptions": options,
         "sourceCommitId": source_id.to_string(),
         "destinationCommitId": destination_id.to_string(),
+        "baseCommitId": base.to_string(),
     });
-    super::put_opt(&mut out, "baseCommitId", base.map(|b| b.to_string()));
     Ok(out)
 }

@@ -165,6 +165,34 @@ fn differences(changes: Vec<ChangeDetached>) -> Vec<Difference> {
     out
 }
 
+/// What happened to each file between two trees: path -> the file after
+/// (blob id and mode), `None` when it was deleted.
+pub(super) type FileChanges =
+    std::collections::BTreeMap<String, Option<(gix::ObjectId, EntryMode)>>;
+
+pub(super) fn file_changes(
+    repo: &gix::Repository,
+    before: &gix::Tree<'_>,
+    after: &gix::Tree<'_>,
+) -> Result<FileChanges, ApiError> {
+    let changes = repo
+        .diff_tree_to_tree(Some(before), Some(after), gix::diff::Options::default())
+        .map_err(internal("diffing trees"))?;
+    let mut out = FileChanges::new();
+    for d in differences(changes) {
+        match (d.before, d.after) {
+            (_, Some(after)) => {
+                out.insert(after.path, Some((after.id, after.mode)));
+            }
+            (Some(before), None) => {
+                out.entry(before.path).or_insert(None);
+            }
+            (None, None) => {}
+        }
+    }
+    Ok(out)
+}
+
 pub(super) fn get_differences(
     state: &State,
     input: GetDifferencesInput,
@@ -359,62 +387,101 @@ pub(crate) fn hunks(
         .map(|l| compare_key(l, ignore_whitespace))
         .collect();
     let ops = similar::capture_diff_slices(Algorithm::Myers, &old_keys, &new_keys);
-    let mut out = Vec::new();
-    for group in similar::group_diff_ops(ops, context) {
-        if group.iter().all(|op| op.tag() == DiffTag::Equal) {
-            continue;
-        }
-        let (Some(first), Some(last)) = (group.first(), group.last()) else {
-            continue;
-        };
-        let before_range = first.old_range().start..last.old_range().end;
-        let after_range = first.new_range().start..last.new_range().end;
-        let mut lines = Vec::new();
-        for op in &group {
-            let (tag, old_range, new_range) = op.as_tag_tuple();
-            match tag {
-                DiffTag::Equal => {
+    // One entry per line of the edit script, numbered by walking the
+    // operations in order. similar's positions for the empty side of an
+    // insertion or deletion are not reliable (an Insert after an Equal may
+    // carry the old index from before it), so only each operation's length
+    // is taken from it.
+    let mut script: Vec<Line> = Vec::new();
+    let (mut o, mut n) = (0usize, 0usize);
+    for op in &ops {
+        let (tag, old_range, new_range) = op.as_tag_tuple();
+        let (deleted, added) = match tag {
+            DiffTag::Equal => {
+                for _ in old_range {
                     // With ignore_whitespace the two sides may differ in
                     // whitespace; show the after side, as git does.
-                    lines.extend(old_range.zip(new_range).map(|(o, n)| Line {
+                    script.push(Line {
                         kind: LineKind::Context,
                         before: Some(o + 1),
                         after: Some(n + 1),
                         content: strip_newline(new[n]),
-                    }));
+                    });
+                    o += 1;
+                    n += 1;
                 }
-                DiffTag::Delete | DiffTag::Insert | DiffTag::Replace => {
-                    lines.extend(old_range.map(|o| Line {
-                        kind: LineKind::Delete,
-                        before: Some(o + 1),
-                        after: None,
-                        content: strip_newline(old[o]),
-                    }));
-                    lines.extend(new_range.map(|n| Line {
-                        kind: LineKind::Add,
-                        before: None,
-                        after: Some(n + 1),
-                        content: strip_newline(new[n]),
-                    }));
-                }
+                continue;
             }
-        }
-        let start = |range: &std::ops::Range<usize>| {
-            if range.is_empty() {
-                range.start
-            } else {
-                range.start + 1
-            }
+            DiffTag::Delete => (old_range.len(), 0),
+            DiffTag::Insert => (0, new_range.len()),
+            DiffTag::Replace => (old_range.len(), new_range.len()),
         };
-        out.push(Hunk {
-            before_start: start(&before_range),
-            before_count: before_range.len(),
-            after_start: start(&after_range),
-            after_count: after_range.len(),
-            lines,
-        });
+        for _ in 0..deleted {
+            script.push(Line {
+                kind: LineKind::Delete,
+                before: Some(o + 1),
+                after: None,
+                content: strip_newline(old[o]),
+            });
+            o += 1;
+        }
+        for _ in 0..added {
+            script.push(Line {
+                kind: LineKind::Add,
+                before: None,
+                after: Some(n + 1),
+                content: strip_newline(new[n]),
+            });
+            n += 1;
+        }
     }
-    out
+    group_hunks(script, context)
+}
+
+/// Cuts an edit script into hunks: each change with up to `context`
+/// unchanged lines on either side; changes whose contexts would meet or
+/// overlap (at most twice the context apart) share a hunk, as in git.
+fn group_hunks(script: Vec<Line>, context: usize) -> Vec<Hunk> {
+    let changes: Vec<usize> = script
+        .iter()
+        .enumerate()
+        .filter(|(_, l)| l.kind != LineKind::Context)
+        .map(|(i, _)| i)
+        .collect();
+    let mut ranges: Vec<(usize, usize)> = Vec::new();
+    for &i in &changes {
+        let start = i.saturating_sub(context);
+        let end = (i + 1 + context).min(script.len());
+        match ranges.last_mut() {
+            Some((_, last_end)) if start <= *last_end => *last_end = end,
+            _ => ranges.push((start, end)),
+        }
+    }
+    // Lines of each side before entry i: where a hunk with no lines on that
+    // side starts (unified-diff convention, 0 at the top).
+    let before_at = |i: usize| script[..i].iter().filter(|l| l.before.is_some()).count();
+    let after_at = |i: usize| script[..i].iter().filter(|l| l.after.is_some()).count();
+    ranges
+        .into_iter()
+        .map(|(start, end)| {
+            let lines = script[start..end].to_vec();
+            let before_count = lines.iter().filter(|l| l.before.is_some()).count();
+            let after_count = lines.iter().filter(|l| l.after.is_some()).count();
+            Hunk {
+                before_start: lines
+                    .iter()
+                    .find_map(|l| l.before)
+                    .unwrap_or_else(|| before_at(start)),
+                before_count,
+                after_start: lines
+                    .iter()
+                    .find_map(|l| l.after)
+                    .unwrap_or_else(|| after_at(start)),
+                after_count,
+                lines,
+            }
+        })
+        .collect()
 }
 
 pub(super) fn get_blob_differences(
@@ -510,6 +577,125 @@ mod tests {
                 (Context, Some(4), Some(4), "d"),
             ]
         );
+    }
+
+    /// Applies `hunks` to `before` as `patch` would, checking every header
+    /// against the lines it holds; the rebuilt text or what is wrong.
+    fn apply(before: &str, hunks: &[Hunk]) -> Result<String, String> {
+        let old = split_lines(before);
+        let mut out: Vec<String> = Vec::new();
+        let mut cursor = 0;
+        for (i, h) in hunks.iter().enumerate() {
+            let shown_before = h.lines.iter().filter(|l| l.kind != LineKind::Add).count();
+            let shown_after = h
+                .lines
+                .iter()
+                .filter(|l| l.kind != LineKind::Delete)
+                .count();
+            if (shown_before, shown_after) != (h.before_count, h.after_count) {
+                return Err(format!("hunk {i}: counts {h:?} disagree with its lines"));
+            }
+            let at = if h.before_count == 0 {
+                h.before_start
+            } else {
+                h.before_start - 1
+            };
+            if at < cursor || at + h.before_count > old.len() {
+                return Err(format!(
+                    "hunk {i}: before range out of order or bounds: {h:?}"
+                ));
+            }
+            out.extend(old[cursor..at].iter().map(|l| strip_newline(l)));
+            let expected_after = if h.after_count == 0 {
+                h.after_start
+            } else {
+                h.after_start - 1
+            };
+            if out.len() != expected_after {
+                return Err(format!(
+                    "hunk {i}: after start {} but {} lines precede it",
+                    h.after_start,
+                    out.len()
+                ));
+            }
+            let mut o = at;
+            for l in &h.lines {
+                if l.kind != LineKind::Add {
+                    if strip_newline(old[o]) != l.content || l.before != Some(o + 1) {
+                        return Err(format!(
+                            "hunk {i}: before line {} is not {:?}",
+                            o + 1,
+                            l.content
+                        ));
+                    }
+                    o += 1;
+                }
+                if l.kind != LineKind::Delete {
+                    if l.after != Some(out.len() + 1) {
+                        return Err(format!(
+                            "hunk {i}: after number {:?} out of sequence",
+                            l.after
+                        ));
+                    }
+                    out.push(l.content.clone());
+                }
+            }
+            cursor = o;
+        }
+        out.extend(old[cursor..].iter().map(|l| strip_newline(l)));
+        Ok(out.iter().map(|l| format!("{l}\n")).collect())
+    }
+
+    #[test]
+    fn counts_span_the_whole_hunk_when_the_edit_ends_in_an_insertion() -> Result<(), String> {
+        // GIVEN the case where git says -1,3 +1,3 (an emptied line refilled)
+        let h = hunks("a\n\na\n", "a\na\na\n", 3, false);
+        // THEN one hunk counts all three lines on each side
+        assert_eq!(h.len(), 1);
+        assert_eq!(
+            (
+                h[0].before_start,
+                h[0].before_count,
+                h[0].after_start,
+                h[0].after_count
+            ),
+            (1, 3, 1, 3)
+        );
+        assert_eq!(apply("a\n\na\n", &h)?, "a\na\na\n");
+        Ok(())
+    }
+
+    #[test]
+    fn every_small_pair_of_texts_rebuilds_from_its_hunks() -> Result<(), String> {
+        // GIVEN every text of up to four lines over a three-line alphabet
+        let alphabet = ["a", "b", ""];
+        let mut texts = vec![String::new()];
+        let mut frontier = vec![String::new()];
+        for _ in 0..4 {
+            let next: Vec<String> = frontier
+                .iter()
+                .flat_map(|t| alphabet.iter().map(move |l| format!("{t}{l}\n")))
+                .collect();
+            texts.extend(next.iter().cloned());
+            frontier = next;
+        }
+        // WHEN diffing every pair with 0, 1 and 3 lines of context
+        // THEN applying the hunks to the before text gives the after text
+        for before in &texts {
+            for after in &texts {
+                for context in [0, 1, 3] {
+                    let h = hunks(before, after, context, false);
+                    let rebuilt = apply(before, &h)
+                        .map_err(|e| format!("{before:?} -> {after:?} (-U{context}): {e}"))?;
+                    if &rebuilt != after {
+                        return Err(format!(
+                            "{before:?} -> {after:?} (-U{context}) rebuilt {rebuilt:?}"
+                        ));
+                    }
+                }
+            }
+        }
+        Ok(())
     }
 
     #[test]

@@ -12,6 +12,9 @@ use super::{Paging, epoch_seconds, internal, put_opt, required, uuid_from};
 use crate::server::lock;
 use crate::{ApiError, State};
 
+/// CodeCommit's limit on `repositoryDescription`, in characters.
+const MAX_DESCRIPTION_CHARS: usize = 1000;
+
 /// An opened repository and its CodeCommit name.
 pub(super) struct Repo {
     pub name: String,
@@ -84,6 +87,43 @@ pub(super) fn default_branch(repo: &gix::Repository) -> Option<String> {
         .to_string();
     repo.try_find_reference(head.as_ref()).ok().flatten()?;
     Some(short)
+}
+
+/// Whether the repository at `path` has any branch.
+pub(crate) fn has_branches(path: &Path) -> bool {
+    let Ok(repo) = gix::open_opts(path, gix::open::Options::isolated()) else {
+        return false;
+    };
+    repo.references()
+        .ok()
+        .and_then(|r| r.local_branches().ok().map(|mut b| b.next().is_some()))
+        .unwrap_or(false)
+}
+
+/// After the first push to an empty repository: when `HEAD` names a branch
+/// that still does not exist, point it at the first branch pushed (in the
+/// push's command order), as CodeCommit sets the default branch. Returns
+/// the branch adopted, if any.
+pub(crate) fn adopt_default_branch(
+    path: &Path,
+    pushed: &[String],
+) -> Result<Option<String>, ApiError> {
+    let repo = gix::open_opts(path, gix::open::Options::isolated())
+        .map_err(internal("opening the repository"))?;
+    if default_branch(&repo).is_some() {
+        return Ok(None);
+    }
+    for branch in pushed {
+        if branch_commit(&repo, branch)?.is_some() {
+            std::fs::write(
+                repo.git_dir().join("HEAD"),
+                format!("ref: refs/heads/{branch}\n"),
+            )
+            .map_err(internal("writing HEAD"))?;
+            return Ok(Some(branch.clone()));
+        }
+    }
+    Ok(None)
 }
 
 fn metadata(state: &State, repo: &Repo) -> Value {
@@ -218,6 +258,14 @@ pub(super) fn create_repository(
         "repositoryName",
     )?;
     validate_name(name)?;
+    if let Some(description) = &input.repository_description
+        && description.chars().count() > MAX_DESCRIPTION_CHARS
+    {
+        return Err(ApiError::client(
+            "InvalidRepositoryDescriptionException",
+            format!("a repository description holds at most {MAX_DESCRIPTION_CHARS} characters"),
+        ));
+    }
     let dir = &state.config.repos_dir;
     if locate(dir, name).is_some()
         || dir.join(name).exists()
