@@ -13,10 +13,16 @@
 //!
 //! [`mask_secrets`] is the one way text from outside (build logs) enters an
 //! alert: every secret the detection engine finds is replaced by its masked
-//! preview.
+//! preview. [`mask_credentials`] adds what needs no rule to recognise and
+//! may have any entropy: the password in URL userinfo (`https://u:p@host`),
+//! in `curl -u user:password`, in `password=...`-style assignments and in
+//! `Authorization:` headers. [`Alert::masked`] applies it to every string
+//! of an alert, for functions that forward text they did not write.
 
 use std::collections::BTreeMap;
+use std::sync::LazyLock;
 
+use regex::Regex;
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -132,6 +138,95 @@ impl Alert {
     }
 }
 
+impl Alert {
+    /// The alert with every string in it (title, text, each string of the
+    /// document, attribute values) passed through [`mask_credentials`].
+    pub fn masked(&self, scanner: &Scanner) -> Alert {
+        let mask = |text: &str| mask_credentials(scanner, text);
+        Alert {
+            title: mask(&self.title),
+            text: mask(&self.text),
+            document: mask_strings(&self.document, &mask),
+            severity: self.severity,
+            attributes: self
+                .attributes
+                .iter()
+                .map(|(name, value)| (name.clone(), mask(value)))
+                .collect(),
+        }
+    }
+}
+
+/// `value` with every string in it masked in place (keys and their order
+/// stay as they are).
+fn mask_strings(value: &Value, mask: &dyn Fn(&str) -> String) -> Value {
+    let mut out = value.clone();
+    mask_in_place(&mut out, mask);
+    out
+}
+
+fn mask_in_place(value: &mut Value, mask: &dyn Fn(&str) -> String) {
+    match value {
+        Value::String(text) => *text = mask(text),
+        Value::Array(items) => items.iter_mut().for_each(|v| mask_in_place(v, mask)),
+        Value::Object(fields) => fields.values_mut().for_each(|v| mask_in_place(v, mask)),
+        _ => {}
+    }
+}
+
+/// What replaces a credential recognised by its place rather than its
+/// shape: nothing of it stays visible (a low-entropy password's first
+/// characters are a good part of it).
+pub const HIDDEN: &str = "***";
+
+/// Credential places, each with the part to keep (group `keep`) before
+/// the value that is hidden (group `value`).
+static CREDENTIAL_PLACES: LazyLock<Vec<Regex>> = LazyLock::new(|| {
+    [
+        // URL userinfo: scheme://user:password@host
+        r"(?i)(?P<keep>\b[a-z][a-z0-9+.\-]*://[^\s/:@]*:)(?P<value>[^\s/@]+)@",
+        // curl -u / --user user:password, --password VALUE, -p=VALUE style flags
+        r"(?P<keep>(?:^|\s)(?:-u|--user|--proxy-user)(?:\s+|=)['\x22]?[^\s:'\x22]*:)(?P<value>[^\s'\x22]+)",
+        r"(?i)(?P<keep>(?:^|\s)--(?:password|passwd|token|secret)(?:\s+|=)['\x22]?)(?P<value>[^\s'\x22]+)",
+        // Authorization headers: Basic / Bearer / Token credentials
+        r"(?i)(?P<keep>\bauthorization['\x22]?\s*[:=]\s*['\x22]?(?:basic|bearer|token|digest)?\s*)(?P<value>[^\s'\x22,;]+)",
+        // password=..., DB_PASSWORD: ..., "api_key": "...", token = '...'
+        r"(?i)(?P<keep>\b[a-z0-9_.\-]*(?:password|passwd|pwd|passphrase|secret|token|api[_\-]?key|access[_\-]?key|private[_\-]?key|credentials?)['\x22]?\s*[:=]\s*['\x22]?)(?P<value>[^\s'\x22,;&]+)",
+    ]
+    .iter()
+    .map(|pattern| Regex::new(pattern).expect("credential place patterns are valid"))
+    .collect()
+});
+
+/// [`mask_secrets`], then every credential found by its place (URL
+/// userinfo, `curl -u`, `--password`, `Authorization:`, `password=`-style
+/// assignments) replaced by [`HIDDEN`], whatever its entropy.
+pub fn mask_credentials(scanner: &Scanner, text: &str) -> String {
+    let mut out = mask_secrets(scanner, text);
+    for place in CREDENTIAL_PLACES.iter() {
+        if !place.is_match(&out) {
+            continue;
+        }
+        out = place
+            .replace_all(&out, |caps: &regex::Captures<'_>| {
+                let keep = caps.name("keep").map_or("", |m| m.as_str());
+                let value = caps.name("value").map_or("", |m| m.as_str());
+                // A shell variable is a placeholder, not the secret. A
+                // preview the engine left (`Wi***`) goes too: in these
+                // places its visible prefix is part of a password.
+                let hidden = if value.starts_with('$') {
+                    value
+                } else {
+                    HIDDEN
+                };
+                let rest = &caps[0][keep.len() + value.len()..];
+                format!("{keep}{hidden}{rest}")
+            })
+            .into_owned();
+    }
+    out
+}
+
 /// `title` as SNS accepts a subject: control characters (line breaks
 /// included) become spaces, runs of spaces collapse, and a title of 100
 /// characters or more is cut at 96 and ends with `...`.
@@ -209,6 +304,63 @@ mod tests {
                 ("stage".to_owned(), String::new()),
             ]),
         }
+    }
+
+    #[test]
+    fn credentials_are_hidden_by_their_place_whatever_their_entropy()
+    -> Result<(), crate::scan::RulesError> {
+        let scanner = Scanner::new(Rules::builtin()?);
+        let cases = [
+            (
+                "curl -fsS -u deploy:hunter2 https://nexus.example.com/x",
+                "curl -fsS -u deploy:*** https://nexus.example.com/x",
+            ),
+            (
+                "fatal: unable to access 'https://ci:letmein@git.example.com/app.git/'",
+                "fatal: unable to access 'https://ci:***@git.example.com/app.git/'",
+            ),
+            (
+                "DB_PASSWORD=changeme ./migrate",
+                "DB_PASSWORD=*** ./migrate",
+            ),
+            (
+                r#"{"password": "s3cret", "user": "x"}"#,
+                r#"{"password": "***", "user": "x"}"#,
+            ),
+            (
+                "Authorization: Basic ZGVwbG95Omh1bnRlcjI=",
+                "Authorization: Basic ***",
+            ),
+            ("mysql --password=pw1 -h db", "mysql --password=*** -h db"),
+            // Shell variables are not the secret; plain words stay.
+            ("curl -u \"$USER:$PASS\" x", "curl -u \"$USER:$PASS\" x"),
+            (
+                "the secret-scanner found nothing",
+                "the secret-scanner found nothing",
+            ),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(mask_credentials(&scanner, input), expected, "{input}");
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn masked_alerts_hide_credentials_in_every_string() -> Result<(), crate::scan::RulesError> {
+        let scanner = Scanner::new(Rules::builtin()?);
+        let mut alert = alert();
+        alert.title = "Deploy failed: https://u:pw9@host".to_owned();
+        alert.document = json!({"failed": [{"error": "password=hunter2"}], "n": 1});
+        alert
+            .attributes
+            .insert("detail".to_owned(), "token=abc".to_owned());
+        let masked = alert.masked(&scanner);
+        let all = format!("{masked:?}");
+        for leaked in ["pw9", "hunter2", "abc\""] {
+            assert!(!all.contains(leaked), "{leaked} leaked: {all}");
+        }
+        assert_eq!(masked.document["n"], 1);
+        Ok(())
     }
 
     #[test]

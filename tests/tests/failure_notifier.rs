@@ -457,6 +457,81 @@ async fn a_secret_in_the_log_tail_is_masked_everywhere() -> Result<()> {
 }
 
 #[tokio::test]
+async fn credentials_quoted_by_phase_context_errors_and_summaries_are_masked() -> Result<()> {
+    // GIVEN a build whose phase context quotes `curl -u deploy:<password>`
+    // (a low-entropy password no detection rule flags), and an action
+    // whose error message and summary quote URL userinfo and a
+    // `password=` assignment
+    let stack = Stack::start().await?;
+    let password = "Winter2026";
+    let stream = unique_name("run");
+    stack
+        .aws
+        .admin_post(
+            "/codepipeline/executions",
+            json!({"pipelineName": PIPELINE, "pipelineExecutionId": EXECUTION, "status": "Failed",
+                   "startTime": T0, "lastUpdateTime": T0 + 334,
+                   "actions": [
+                       {"stageName": "Source", "actionName": "Source"},
+                       {"stageName": "Build", "actionName": "Build", "status": "Failed",
+                        "errorCode": "JobFailed",
+                        "errorMessage": format!("fatal: unable to access 'https://ci:{password}@git.example.com/app.git/'"),
+                        "summary": format!("deploy with DB_PASSWORD={password} failed"),
+                        "externalExecutionId": BUILD}]}),
+        )
+        .await?;
+    stack
+        .aws
+        .admin_post(
+            "/codebuild/builds",
+            json!({"id": BUILD, "buildStatus": "FAILED", "currentPhase": "COMPLETED",
+                   "initiator": format!("codepipeline/{PIPELINE}"),
+                   "phases": [
+                       {"phaseType": "BUILD", "phaseStatus": "FAILED",
+                        "contexts": [{"statusCode": "COMMAND_EXECUTION_ERROR",
+                                      "message": format!("Error while executing command: curl -fsS -u deploy:{password} https://nexus.example.com/upload. Reason: exit status 22")}]}],
+                   "logs": {"groupName": "/aws/codebuild/codewarden-demo-build", "streamName": stream}}),
+        )
+        .await?;
+    let line = format!("+ curl -u deploy:{password} https://nexus.example.com/upload");
+    stack
+        .seed_log(
+            "/aws/codebuild/codewarden-demo-build",
+            &stream,
+            &build_log(Some(&line)),
+        )
+        .await?;
+
+    // WHEN the failure is reported
+    stack
+        .invoke(sample("codepipeline-pipeline-failed")?)
+        .await?;
+
+    // THEN the password is nowhere in what subscribers receive
+    let alert = stack.one_message().await?;
+    assert!(
+        !alert.raw.contains(password),
+        "the password leaked: {}",
+        alert.raw
+    );
+    // AND what surrounds it is still there to act on
+    assert!(
+        alert
+            .raw
+            .contains("curl -fsS -u deploy:*** https://nexus.example.com/upload"),
+        "phase context not shown masked: {}",
+        alert.raw
+    );
+    assert!(
+        alert
+            .raw
+            .contains("https://ci:***@git.example.com/app.git/")
+    );
+    assert!(alert.raw.contains("DB_PASSWORD=*** failed"));
+    Ok(())
+}
+
+#[tokio::test]
 async fn a_pipeline_succeeding_after_a_failure_sends_recovered() -> Result<()> {
     // GIVEN a failed execution, then a successful one 1h 5m later
     let stack = Stack::start().await?;

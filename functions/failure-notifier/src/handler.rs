@@ -371,7 +371,9 @@ async fn send_once<D: Ports>(alert: Alert, marker: String, deps: &D) -> Result<O
         info!(marker = %marker, "already alerted");
         return Ok(Outcome::Duplicate { marker });
     }
-    let message = alert.render(deps.config().format);
+    // Everything in the alert that came from outside (phase contexts,
+    // action errors and summaries, log lines) may quote a credential.
+    let message = alert.masked(deps.scanner()).render(deps.config().format);
     match deps.notifier().publish(&message).await {
         Ok(message_id) => {
             info!(marker = %marker, message_id = %message_id, severity = alert.severity.as_str(), "alert published");
