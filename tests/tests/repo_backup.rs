@@ -13,9 +13,9 @@ use anyhow::{Context, Result, bail, ensure};
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::SharedCredentialsProvider;
 use e2e::{LocalAws, commit_file, git, init_repo, moto_sdk_config, unique_name};
-use repo_backup::ports::BackupStore;
+use repo_backup::ports::{BackupStore, StoredBundle, Versioned};
 use repo_backup::store::S3Store;
-use repo_backup::{BackupOutcome, Error, GitAccess, back_up};
+use repo_backup::{BackupOutcome, Error, GitAccess, back_up, collect_garbage};
 use shared::backup::Selector;
 
 /// One source repository in local-aws, one bucket in moto.
@@ -400,6 +400,7 @@ async fn the_handler_backs_up_on_push_and_on_schedule_with_a_filter() -> Result<
         repositories: repositories_matching(fx.local.codecommit().await, &fx.repo)?,
         git: fx.git_access("handler"),
         full_every: 1,
+        gc_grace: chrono::Duration::minutes(60),
     };
 
     // WHEN the schedule fires THEN only the matching repository is backed up
@@ -512,4 +513,128 @@ fn repositories_matching(
 
 fn events_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../events")
+}
+
+/// The S3 store as a writer sees it while another writer's conditional
+/// manifest write is in flight: the first `save_manifest` loses (S3's 409
+/// ConditionalRequestConflict), and the winner's manifest, the same one,
+/// becomes visible only at the second `load_manifest` after that.
+struct RacingStore {
+    inner: S3Store,
+    pending: std::sync::Mutex<Option<(shared::backup::Manifest, u32)>>,
+    lost: std::sync::atomic::AtomicBool,
+}
+
+impl BackupStore for RacingStore {
+    async fn load_manifest(&self, repository: &str) -> Result<Option<Versioned>, Error> {
+        let due = {
+            let mut pending = self.pending.lock().unwrap_or_else(|e| e.into_inner());
+            match pending.as_mut() {
+                Some((_, loads)) if *loads == 0 => {
+                    *loads += 1;
+                    None
+                }
+                Some(_) => pending.take().map(|(m, _)| m),
+                None => None,
+            }
+        };
+        if let Some(winner) = due {
+            self.inner.save_manifest(&winner, None).await?;
+        }
+        self.inner.load_manifest(repository).await
+    }
+
+    async fn save_manifest(
+        &self,
+        manifest: &shared::backup::Manifest,
+        previous: Option<&str>,
+    ) -> Result<bool, Error> {
+        if !self.lost.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            *self.pending.lock().unwrap_or_else(|e| e.into_inner()) = Some((manifest.clone(), 0));
+            return Ok(false);
+        }
+        self.inner.save_manifest(manifest, previous).await
+    }
+
+    async fn upload_bundle(&self, key: &str, file: &Path, size: u64) -> Result<u64, Error> {
+        self.inner.upload_bundle(key, file, size).await
+    }
+
+    async fn download_bundle(&self, key: &str, file: &Path) -> Result<bool, Error> {
+        self.inner.download_bundle(key, file).await
+    }
+
+    async fn delete_bundle(&self, key: &str) -> Result<(), Error> {
+        self.inner.delete_bundle(key).await
+    }
+
+    async fn list_bundles(&self, repository: &str) -> Result<Vec<StoredBundle>, Error> {
+        self.inner.list_bundles(repository).await
+    }
+
+    fn bucket(&self) -> &str {
+        self.inner.bucket()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_race_never_deletes_a_bundle_and_garbage_waits_out_the_grace() -> Result<()> {
+    let fx = Fixture::new().await?;
+    commit_file(&fx.source, "a.txt", b"a\n", "first")?;
+    // GIVEN a writer that loses the manifest race to one whose manifest
+    // (referencing the same content-addressed bundle) is not visible yet
+    let racing = RacingStore {
+        inner: fx.store(),
+        pending: std::sync::Mutex::new(None),
+        lost: std::sync::atomic::AtomicBool::new(false),
+    };
+    // WHEN it backs up
+    back_up(&racing, &fx.git_access("loser"), &fx.repo, 30).await?;
+
+    // THEN every bundle the manifest names exists, and the backup restores
+    let manifest = fx.manifest().await?;
+    ensure!(!manifest.bundles.is_empty(), "nothing was backed up");
+    for bundle in &manifest.bundles {
+        fx.s3
+            .head_object()
+            .bucket(&fx.bucket)
+            .key(&bundle.key)
+            .send()
+            .await
+            .with_context(|| format!("{} is in the manifest but not in S3", bundle.key))?;
+    }
+    let work = tempfile::tempdir()?;
+    let dest = work.path().join("r.git");
+    repo_backup::restore::restore(&fx.store(), &fx.repo, Selector::Latest, &dest).await?;
+    assert_eq!(refs(&dest)?, refs(&fx.source)?);
+
+    // GIVEN an orphan bundle, as a losing writer with other bytes leaves one
+    let orphan = format!(
+        "backups/{}/bundles/00000009-0123456789abcdef.bundle",
+        fx.repo
+    );
+    fx.s3
+        .put_object()
+        .bucket(&fx.bucket)
+        .key(&orphan)
+        .body(b"# v2 git bundle\n".to_vec().into())
+        .send()
+        .await?;
+    let store = fx.store();
+    // WHEN collecting within the grace period THEN it stays
+    let kept = collect_garbage(&store, &fx.repo, chrono::Duration::minutes(60)).await?;
+    assert!(kept.is_empty(), "{kept:?}");
+    // WHEN it is older than the grace THEN only it goes
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let collected = collect_garbage(&store, &fx.repo, chrono::Duration::zero()).await?;
+    assert_eq!(collected, [orphan]);
+    let left: BTreeSet<String> = store
+        .list_bundles(&fx.repo)
+        .await?
+        .into_iter()
+        .map(|b| b.key)
+        .collect();
+    let referenced: BTreeSet<String> = manifest.bundles.iter().map(|b| b.key.clone()).collect();
+    assert_eq!(left, referenced);
+    Ok(())
 }

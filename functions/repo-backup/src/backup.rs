@@ -12,7 +12,7 @@ use shared::codecommit_git::{self, Scope};
 use crate::Error;
 use crate::mirror::{self, GitAuth, RemoteState};
 use crate::pack;
-use crate::ports::BackupStore;
+use crate::ports::{BackupStore, StoredBundle};
 
 /// How many times a backup recomputes after losing the manifest race.
 const CAS_ATTEMPTS: u32 = 5;
@@ -204,24 +204,96 @@ pub async fn back_up(
                 deleted_refs,
             });
         }
-        // Lost the race: drop our bundle unless the winner's manifest uses
-        // the very same (content-addressed) key, then start again.
+        // Lost the race. Our bundle stays: the winner may use the very same
+        // (content-addressed) key, and after a 409 its manifest may not be
+        // visible yet, so no reading of the manifest now can prove the
+        // bundle unused. [`collect_garbage`] removes it once it is old
+        // enough that no writer can still be about to reference it.
         tracing::info!(
             repository,
             seq,
             attempt,
-            "manifest changed meanwhile, recomputing"
+            key = %key,
+            "manifest changed meanwhile, recomputing (bundle left for garbage collection)"
         );
-        let current = store.load_manifest(repository).await?;
-        let referenced = current
-            .as_ref()
-            .is_some_and(|v| v.manifest.bundles.iter().any(|b| b.key == key));
-        if !referenced {
-            store.delete_bundle(&key).await?;
-        }
     }
     Err(Error::Contention {
         repository: repository.to_owned(),
         attempts: CAS_ATTEMPTS,
     })
+}
+
+/// Deletes the bundles of `repository` that its current manifest does not
+/// reference and that were written more than `grace` ago; returns their
+/// keys. The grace period covers writers still inside their
+/// compare-and-swap (an invocation lasts at most 15 minutes): a bundle is
+/// collected only when no writer can still be about to reference it.
+pub async fn collect_garbage(
+    store: &impl BackupStore,
+    repository: &str,
+    grace: chrono::Duration,
+) -> Result<Vec<String>, Error> {
+    let Some(current) = store.load_manifest(repository).await? else {
+        // No manifest: nothing is referenced yet, and a first writer may be
+        // between its upload and its manifest; leave everything.
+        return Ok(Vec::new());
+    };
+    let listed = store.list_bundles(repository).await?;
+    let doomed = unreferenced(&current.manifest, &listed, Utc::now() - grace);
+    for key in &doomed {
+        store.delete_bundle(key).await?;
+        tracing::info!(repository, key = %key, "unreferenced bundle collected");
+    }
+    Ok(doomed)
+}
+
+/// The listed bundles `manifest` does not reference, written before `cutoff`.
+fn unreferenced(
+    manifest: &Manifest,
+    listed: &[StoredBundle],
+    cutoff: chrono::DateTime<Utc>,
+) -> Vec<String> {
+    listed
+        .iter()
+        .filter(|b| b.written < cutoff && !manifest.bundles.iter().any(|r| r.key == b.key))
+        .map(|b| b.key.clone())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_old_unreferenced_bundles_are_collected() {
+        // GIVEN a manifest referencing one bundle, and three listed
+        let mut manifest = Manifest::new("app");
+        let now = Utc::now();
+        manifest.bundles.push(BundleRecord {
+            seq: 1,
+            key: "backups/app/bundles/00000001-aa.bundle".into(),
+            full: true,
+            created_at: now,
+            prerequisites: Vec::new(),
+            refs: Default::default(),
+            head: None,
+            deleted: Default::default(),
+            objects: 1,
+            size: 1,
+            sha256: "aa".into(),
+        });
+        let bundle = |key: &str, age_minutes: i64| StoredBundle {
+            key: key.into(),
+            written: now - chrono::Duration::minutes(age_minutes),
+        };
+        let listed = [
+            bundle("backups/app/bundles/00000001-aa.bundle", 600),
+            bundle("backups/app/bundles/00000002-bb.bundle", 600),
+            bundle("backups/app/bundles/00000002-cc.bundle", 5),
+        ];
+        // WHEN collecting with an hour of grace
+        let doomed = unreferenced(&manifest, &listed, now - chrono::Duration::minutes(60));
+        // THEN only the old orphan goes: never a referenced one, never a young one
+        assert_eq!(doomed, ["backups/app/bundles/00000002-bb.bundle"]);
+    }
 }

@@ -26,6 +26,10 @@ pub struct Config {
     pub part_size_mb: u64,
     /// `S3_FORCE_PATH_STYLE` (default false), for moto.
     pub s3_force_path_style: bool,
+    /// `BUNDLE_GC_GRACE_MINUTES` (default 60, at least 15: longer than any
+    /// invocation): an unreferenced bundle (left by a writer that lost the
+    /// manifest race) is deleted once it is older than this.
+    pub gc_grace_minutes: u64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -99,6 +103,7 @@ impl Config {
                 .map_or_else(|| PathBuf::from("/tmp/repo-backup"), PathBuf::from),
             part_size_mb: number("UPLOAD_PART_MB", 8, 5)?,
             s3_force_path_style,
+            gc_grace_minutes: number("BUNDLE_GC_GRACE_MINUTES", 60, 15)?,
         })
     }
 
@@ -141,6 +146,22 @@ mod tests {
         let config = Config::from_lookup(|n| (n == "BACKUP_BUCKET").then(|| "b".to_owned()))?;
         assert_eq!(config.full_every, 30);
         assert_eq!(config.part_size_mb, 8);
+        assert_eq!(config.gc_grace_minutes, 60);
+        let short = Config::from_lookup(|n| match n {
+            "BACKUP_BUCKET" => Some("b".to_owned()),
+            "BUNDLE_GC_GRACE_MINUTES" => Some("5".to_owned()),
+            _ => None,
+        });
+        assert!(
+            matches!(
+                short,
+                Err(ConfigError::Invalid {
+                    name: "BUNDLE_GC_GRACE_MINUTES",
+                    ..
+                })
+            ),
+            "a grace shorter than an invocation could collect a bundle about to be referenced"
+        );
         assert_eq!(
             config.git_endpoint("cn-north-1"),
             "https://git-codecommit.cn-north-1.amazonaws.com.cn"

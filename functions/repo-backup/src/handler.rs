@@ -15,7 +15,7 @@ use serde_json::Value;
 use shared::events::{CodewardenEvent, parse_event};
 
 use crate::Error;
-use crate::backup::{BackupOutcome, GitAccess, back_up};
+use crate::backup::{BackupOutcome, GitAccess, back_up, collect_garbage};
 use crate::ports::{BackupStore, Repositories};
 
 /// What the handler needs, built once in `main`.
@@ -24,6 +24,8 @@ pub struct Deps<S, R> {
     pub repositories: R,
     pub git: GitAccess,
     pub full_every: usize,
+    /// How old an unreferenced bundle must be to be collected.
+    pub gc_grace: chrono::Duration,
 }
 
 /// The invocation's result (logged by Lambda, returned to `invoke`).
@@ -74,6 +76,11 @@ pub async fn handle<S: BackupStore, R: Repositories>(
         match back_up(&deps.store, &deps.git, &repository, deps.full_every).await {
             Ok(outcome) => {
                 tracing::info!(repository = %repository, outcome = ?outcome, "backup done");
+                // Housekeeping only: the backup is stored whatever happens
+                // here, and the next run collects what this one could not.
+                if let Err(error) = collect_garbage(&deps.store, &repository, deps.gc_grace).await {
+                    tracing::warn!(repository = %repository, error = %error, "garbage collection failed");
+                }
                 results.push((repository, outcome));
             }
             Err(error) => {

@@ -32,7 +32,7 @@ pub mod store;
 pub use error::Error;
 #[cfg(feature = "fetch")]
 pub use {
-    backup::{BackupOutcome, GitAccess, back_up},
+    backup::{BackupOutcome, GitAccess, back_up, collect_garbage},
     config::{Config, ConfigError},
     handler::{Deps, Outcome, handle},
 };
@@ -69,5 +69,6 @@ pub fn sdk_deps(
             mirror_root: config.mirror_dir.clone(),
         },
         full_every: config.full_every,
+        gc_grace: chrono::Duration::minutes(config.gc_grace_minutes as i64),
     })
 }

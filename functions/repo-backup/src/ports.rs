@@ -16,6 +16,13 @@ pub struct Versioned {
     pub etag: String,
 }
 
+/// A bundle object as listed: its key and when it was written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StoredBundle {
+    pub key: String,
+    pub written: chrono::DateTime<chrono::Utc>,
+}
+
 /// Where backups live (S3 under `backups/<repo>/`).
 pub trait BackupStore: Sync {
     /// The manifest, or `None` when the repository was never backed up.
@@ -45,6 +52,11 @@ pub trait BackupStore: Sync {
         file: &Path,
     ) -> impl Future<Output = Result<bool, Error>> + Send;
     fn delete_bundle(&self, key: &str) -> impl Future<Output = Result<(), Error>> + Send;
+    /// Every bundle object stored for `repository`, referenced or not.
+    fn list_bundles(
+        &self,
+        repository: &str,
+    ) -> impl Future<Output = Result<Vec<StoredBundle>, Error>> + Send;
     /// The bucket, for messages.
     fn bucket(&self) -> &str;
 }

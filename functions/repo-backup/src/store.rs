@@ -21,7 +21,7 @@ use shared::backup::{Manifest, manifest_key};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::Error;
-use crate::ports::{BackupStore, Versioned};
+use crate::ports::{BackupStore, StoredBundle, Versioned};
 
 /// S3 parts are at least 5 MiB except the last.
 pub const MIN_PART_SIZE: u64 = 5 * 1024 * 1024;
@@ -326,6 +326,40 @@ impl BackupStore for S3Store {
             .await
             .map_err(|e| aws_error("DeleteObject", e))?;
         Ok(())
+    }
+
+    async fn list_bundles(&self, repository: &str) -> Result<Vec<StoredBundle>, Error> {
+        let prefix = format!("{}bundles/", shared::backup::repo_prefix(repository));
+        let mut out = Vec::new();
+        let mut token = None;
+        loop {
+            let page = self
+                .client
+                .list_objects_v2()
+                .bucket(&self.bucket)
+                .prefix(&prefix)
+                .set_continuation_token(token)
+                .send()
+                .await
+                .map_err(|e| aws_error("ListObjectsV2", e))?;
+            for object in page.contents() {
+                let Some(key) = object.key() else { continue };
+                // An object without a date is taken as written now: too
+                // young to collect.
+                let written = object
+                    .last_modified()
+                    .and_then(|t| chrono::DateTime::from_timestamp(t.secs(), t.subsec_nanos()))
+                    .unwrap_or_else(chrono::Utc::now);
+                out.push(StoredBundle {
+                    key: key.to_owned(),
+                    written,
+                });
+            }
+            token = page.next_continuation_token().map(str::to_owned);
+            if token.is_none() {
+                return Ok(out);
+            }
+        }
     }
 
     fn bucket(&self) -> &str {
