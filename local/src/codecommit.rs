@@ -11,8 +11,10 @@
 //! - [`commits`]: commits, blobs, files, merge options;
 //! - [`diff`]: GetDifferences and GetBlobDifferences;
 //! - [`merge`]: the merge conflicts GetMergeOptions judges by;
-//! - [`comments`]: comments and pull requests.
+//! - [`comments`]: comments and pull requests;
+//! - [`approvals`]: approval rule templates, approval states, merging.
 
+mod approvals;
 mod comments;
 mod commits;
 mod diff;
@@ -56,11 +58,18 @@ pub struct Model {
     pub limits: Limits,
     comments: Vec<comments::StoredComment>,
     pull_requests: Vec<comments::StoredPullRequest>,
+    approvals: approvals::Approvals,
 }
 
-/// Answers one CodeCommit operation. Blocking (reads git): called on a
-/// blocking thread by the server.
-pub fn handle(state: &State, operation: &str, input: Value) -> Result<Value, ApiError> {
+/// Answers one CodeCommit operation for `caller` (the ARN the request's
+/// credentials map to, see [`crate::server::Config::identities`]).
+/// Blocking (reads git): called on a blocking thread by the server.
+pub fn handle(
+    state: &State,
+    caller: &str,
+    operation: &str,
+    input: Value,
+) -> Result<Value, ApiError> {
     match operation {
         "GetRepository" => repository::get_repository(state, parse(input)?),
         "ListRepositories" => repository::list_repositories(state, parse(input)?),
@@ -74,16 +83,47 @@ pub fn handle(state: &State, operation: &str, input: Value) -> Result<Value, Api
         "GetMergeOptions" => commits::get_merge_options(state, parse(input)?),
         "GetDifferences" => diff::get_differences(state, parse(input)?),
         "GetBlobDifferences" => diff::get_blob_differences(state, parse(input)?),
-        "PostCommentForComparedCommit" => comments::post_comment(state, parse(input)?, false),
-        "PostCommentForPullRequest" => comments::post_comment(state, parse(input)?, true),
+        "PostCommentForComparedCommit" => {
+            comments::post_comment(state, caller, parse(input)?, false)
+        }
+        "PostCommentForPullRequest" => comments::post_comment(state, caller, parse(input)?, true),
+        "UpdateComment" => comments::update_comment(state, caller, parse(input)?),
         "GetCommentsForComparedCommit" => {
             comments::get_comments_for_compared_commit(state, parse(input)?)
         }
         "GetCommentsForPullRequest" => {
             comments::get_comments_for_pull_request(state, parse(input)?)
         }
-        "CreatePullRequest" => comments::create_pull_request(state, parse(input)?),
+        "CreatePullRequest" => comments::create_pull_request(state, caller, parse(input)?),
         "GetPullRequest" => comments::get_pull_request(state, parse(input)?),
+        "CreateApprovalRuleTemplate" => {
+            approvals::create_approval_rule_template(state, caller, parse(input)?)
+        }
+        "GetApprovalRuleTemplate" => approvals::get_approval_rule_template(state, parse(input)?),
+        "AssociateApprovalRuleTemplateWithRepository" => {
+            approvals::associate_approval_rule_template_with_repository(state, parse(input)?)
+        }
+        "BatchAssociateApprovalRuleTemplateWithRepositories" => {
+            approvals::batch_associate_approval_rule_template_with_repositories(
+                state,
+                parse(input)?,
+            )
+        }
+        "ListAssociatedApprovalRuleTemplatesForRepository" => {
+            approvals::list_associated_approval_rule_templates_for_repository(state, parse(input)?)
+        }
+        "GetPullRequestApprovalStates" => {
+            approvals::get_pull_request_approval_states(state, parse(input)?)
+        }
+        "EvaluatePullRequestApprovalRules" => {
+            approvals::evaluate_pull_request_approval_rules(state, parse(input)?)
+        }
+        "UpdatePullRequestApprovalState" => {
+            approvals::update_pull_request_approval_state(state, caller, parse(input)?)
+        }
+        "MergePullRequestByFastForward" => {
+            approvals::merge_pull_request_by_fast_forward(state, caller, parse(input)?)
+        }
         _ => Err(ApiError::unknown_operation(operation)),
     }
 }

@@ -21,6 +21,7 @@ pub mod codepipeline;
 pub mod error;
 pub mod faults;
 pub mod git_http;
+pub mod identity;
 pub mod server;
 
 pub use error::ApiError;

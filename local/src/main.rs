@@ -20,6 +20,11 @@ struct Args {
     bind: SocketAddr,
     #[arg(long, env = "AWS_REGION", default_value = "us-east-1")]
     region: String,
+    /// Caller identities, `ACCESS_KEY_ID=ARN,...`: requests signed with
+    /// such a key call as that ARN (approval rule pool members match it);
+    /// any other key calls as `arn:aws:iam::<account>:user/local-aws`.
+    #[arg(long, env = "LOCAL_AWS_IDENTITIES", default_value = "")]
+    identities: String,
 }
 
 #[tokio::main]
@@ -33,6 +38,10 @@ async fn main() -> anyhow::Result<()> {
     let mut config = Config::new(args.repos);
     config.bind = args.bind;
     config.region = args.region;
+    config.identities = local_aws::identity::parse_identities(&args.identities)
+        .map_err(|e| anyhow::anyhow!("LOCAL_AWS_IDENTITIES: {e}"))?
+        .into_iter()
+        .collect();
     let mut server = Server::start(config).await?;
     tracing::info!(endpoint = %server.endpoint(), "local-aws listening");
     tokio::select! {

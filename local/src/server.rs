@@ -37,6 +37,11 @@ pub struct Config {
     /// Credentials accepted by git smart HTTP. The default is the test
     /// credentials the local stack hands out (`test` / `test`).
     pub git_credentials: Vec<GitCredential>,
+    /// Access key id -> the caller's ARN, for the CodeCommit operations
+    /// that care who calls (approvals, authors). Keys not listed (the
+    /// default `test` among them) call as
+    /// `arn:aws:iam::<account>:user/local-aws` ([`crate::identity`]).
+    pub identities: BTreeMap<String, String>,
 }
 
 impl Config {
@@ -50,6 +55,7 @@ impl Config {
                 access_key_id: "test".into(),
                 secret_access_key: "test".into(),
             }],
+            identities: BTreeMap::new(),
         }
     }
 }
@@ -190,7 +196,8 @@ async fn aws_json(
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default()
         .to_string();
-    let result = dispatch(state, &target, body).await;
+    let caller = crate::identity::caller_arn(&state.config, &headers);
+    let result = dispatch(state, &target, &caller, body).await;
     match result {
         Ok(value) => {
             let mut resp = axum::Json(value).into_response();
@@ -210,6 +217,7 @@ async fn aws_json(
 async fn dispatch(
     state: Arc<State>,
     target: &str,
+    caller: &str,
     body: Bytes,
 ) -> Result<serde_json::Value, ApiError> {
     let (service, operation) = if let Some(op) = target.strip_prefix(CODECOMMIT_PREFIX) {
@@ -236,8 +244,9 @@ async fn dispatch(
         })?
     };
     // Repository reads are blocking (gix): keep them off the async workers.
+    let caller = caller.to_string();
     tokio::task::spawn_blocking(move || match service {
-        Service::CodeCommit => codecommit::handle(&state, &operation, input),
+        Service::CodeCommit => codecommit::handle(&state, &caller, &operation, input),
         Service::CodePipeline => codepipeline::handle(&state, &operation, input),
         Service::CodeBuild => codebuild::handle(&state, &operation, input),
     })

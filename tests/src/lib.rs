@@ -16,11 +16,42 @@ pub struct LocalAws {
 }
 
 impl LocalAws {
+    /// Starts with two extra caller identities: the access key
+    /// [`SCANNER_ACCESS_KEY`] calls as [`SCANNER_ARN`] (the secret
+    /// scanner's assumed role), [`REVIEWER_ACCESS_KEY`] as [`REVIEWER_ARN`];
+    /// every other key (`test`) as [`DEFAULT_ARN`].
     pub async fn start() -> Result<Self> {
         let dir = tempfile::tempdir()?;
-        let config = Config::new(dir.path().join("repos"));
+        let mut config = Config::new(dir.path().join("repos"));
+        for (key, arn) in [
+            (SCANNER_ACCESS_KEY, SCANNER_ARN),
+            (REVIEWER_ACCESS_KEY, REVIEWER_ARN),
+        ] {
+            config.identities.insert(key.to_owned(), arn.to_owned());
+        }
         let server = Server::start(config).await.context("starting local-aws")?;
         Ok(Self { server, dir })
+    }
+
+    /// [`Self::sdk_config`] signing with another access key (an identity).
+    pub async fn sdk_config_as(&self, access_key_id: &str) -> aws_config::SdkConfig {
+        aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new("us-east-1"))
+            .endpoint_url(self.endpoint())
+            .credentials_provider(aws_sdk_codecommit::config::Credentials::new(
+                access_key_id,
+                "test",
+                None,
+                None,
+                "e2e",
+            ))
+            .load()
+            .await
+    }
+
+    /// A CodeCommit client calling as `access_key_id`'s identity.
+    pub async fn codecommit_as(&self, access_key_id: &str) -> aws_sdk_codecommit::Client {
+        aws_sdk_codecommit::Client::new(&self.sdk_config_as(access_key_id).await)
     }
 
     pub fn endpoint(&self) -> String {
@@ -445,3 +476,16 @@ impl CapturedLogs {
         .into_owned()
     }
 }
+
+/// The access key id [`LocalAws::start`] maps to [`SCANNER_ARN`].
+pub const SCANNER_ACCESS_KEY: &str = "scanner";
+/// The secret scanner's role name in the tests (the template's role).
+pub const SCANNER_ROLE: &str = "codewarden-secret-scanner";
+/// The secret scanner's identity in the tests: a Lambda role session.
+pub const SCANNER_ARN: &str =
+    "arn:aws:sts::123456789012:assumed-role/codewarden-secret-scanner/secret-scanner";
+/// The identity of every other test caller (local-aws's default).
+pub const DEFAULT_ARN: &str = "arn:aws:iam::123456789012:user/local-aws";
+/// A second person: not the author, not in the scanner's approval pool.
+pub const REVIEWER_ACCESS_KEY: &str = "reviewer";
+pub const REVIEWER_ARN: &str = "arn:aws:iam::123456789012:user/reviewer";

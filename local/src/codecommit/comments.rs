@@ -63,6 +63,8 @@ pub(crate) struct StoredComment {
     client_request_token: String,
     content: String,
     created: f64,
+    /// Changed by UpdateComment.
+    modified: f64,
     author_arn: String,
     anchor: Anchor,
 }
@@ -73,7 +75,7 @@ impl StoredComment {
             "commentId": self.id,
             "content": self.content,
             "creationDate": self.created,
-            "lastModifiedDate": self.created,
+            "lastModifiedDate": self.modified,
             "authorArn": self.author_arn,
             "deleted": false,
             "clientRequestToken": self.client_request_token,
@@ -100,12 +102,6 @@ fn anchor_json(anchor: &Anchor) -> Value {
         anchor.location.as_ref().map(Location::json),
     );
     out
-}
-
-/// The caller, as CodeCommit records it. The JSON handler does not see the
-/// request's credentials, so every local caller is the same user.
-fn author_arn(state: &State) -> String {
-    format!("arn:aws:iam::{}:user/local-aws", state.config.account_id)
 }
 
 #[derive(Deserialize)]
@@ -220,6 +216,7 @@ fn check_location(
 
 pub(super) fn post_comment(
     state: &State,
+    caller: &str,
     input: PostCommentInput,
     for_pull_request: bool,
 ) -> Result<Value, ApiError> {
@@ -308,7 +305,8 @@ pub(super) fn post_comment(
                 client_request_token: token.to_string(),
                 content: content.to_string(),
                 created: now(),
-                author_arn: author_arn(state),
+                modified: now(),
+                author_arn: caller.to_string(),
                 anchor,
             };
             model.comments.push(comment.clone());
@@ -522,6 +520,9 @@ pub(crate) struct StoredPullRequest {
     /// CLOSED once merged or once its source branch is deleted; a closed
     /// pull request no longer follows its branches.
     closed: bool,
+    /// From the approval rule templates associated with the repository
+    /// when the pull request was created.
+    approval_rules: Vec<super::approvals::PullRequestRule>,
 }
 
 #[derive(Deserialize)]
@@ -691,7 +692,7 @@ fn pull_request_json(pr: &StoredPullRequest) -> Value {
         "pullRequestTargets": targets_json,
         "clientRequestToken": pr.client_request_token,
         "revisionId": hex::encode(Sha256::digest(format!("{}/{revision_seed}", pr.id).as_bytes())),
-        "approvalRules": [],
+        "approvalRules": pr.approval_rules.iter().map(|r| r.json()).collect::<Vec<_>>(),
     });
     put_opt(&mut out, "description", pr.description.clone());
     out
@@ -699,6 +700,7 @@ fn pull_request_json(pr: &StoredPullRequest) -> Value {
 
 pub(super) fn create_pull_request(
     state: &State,
+    caller: &str,
     input: CreatePullRequestInput,
 ) -> Result<Value, ApiError> {
     let title = required(&input.title, "TitleRequiredException", "title")?;
@@ -776,17 +778,30 @@ pub(super) fn create_pull_request(
             }
             None => {
                 let created = now();
+                let id = (model.pull_requests.len() + 1).to_string();
+                let approval_rules = targets
+                    .first()
+                    .map(|t| {
+                        super::approvals::rules_for_new_pull_request(
+                            &model,
+                            &t.repository_name,
+                            &t.destination_reference,
+                            &id,
+                        )
+                    })
+                    .unwrap_or_default();
                 let pr = StoredPullRequest {
                     // CodeCommit numbers pull requests 1, 2, ...
-                    id: (model.pull_requests.len() + 1).to_string(),
+                    id,
                     title: title.to_string(),
                     description: input.description.clone(),
                     client_request_token: token.to_string(),
                     created,
                     last_activity: created,
-                    author_arn: author_arn(state),
+                    author_arn: caller.to_string(),
                     targets,
                     closed: false,
+                    approval_rules,
                 };
                 model.pull_requests.push(pr.clone());
                 tracing::info!(pull_request = %pr.id, "pull request created");
@@ -811,4 +826,56 @@ pub(super) fn get_pull_request(
 ) -> Result<Value, ApiError> {
     let pr = refreshed(state, &input.pull_request_id)?;
     Ok(json!({ "pullRequest": pull_request_json(&pr) }))
+}
+
+/// The `pullRequest` member of GetPullRequest's answer for `id` (for the
+/// approval operations, which read a pull request as callers see it).
+pub(super) fn pull_request_value(state: &State, id: &Option<String>) -> Result<Value, ApiError> {
+    let input = GetPullRequestInput {
+        pull_request_id: id.clone(),
+    };
+    Ok(get_pull_request(state, input)?["pullRequest"].take())
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(super) struct UpdateCommentInput {
+    comment_id: Option<String>,
+    content: Option<String>,
+}
+
+/// UpdateComment: only the comment's author may change it.
+pub(super) fn update_comment(
+    state: &State,
+    caller: &str,
+    input: UpdateCommentInput,
+) -> Result<Value, ApiError> {
+    let id = required(&input.comment_id, "CommentIdRequiredException", "commentId")?;
+    let content = required(&input.content, "CommentContentRequiredException", "content")?;
+    if content.chars().count() > MAX_COMMENT_CHARS {
+        return Err(ApiError::client(
+            "CommentContentSizeLimitExceededException",
+            format!("a comment holds at most {MAX_COMMENT_CHARS} characters"),
+        ));
+    }
+    let mut model = lock(&state.codecommit);
+    let comment = model
+        .comments
+        .iter_mut()
+        .find(|c| c.id == id)
+        .ok_or_else(|| {
+            ApiError::client(
+                "CommentDoesNotExistException",
+                format!("comment {id} does not exist"),
+            )
+        })?;
+    if comment.author_arn != caller {
+        return Err(ApiError::client(
+            "CommentNotCreatedByCallerException",
+            "only the author of a comment can update it",
+        ));
+    }
+    comment.content = content.to_string();
+    comment.modified = now();
+    Ok(json!({ "comment": comment.json() }))
 }
