@@ -13,8 +13,8 @@ use tokio::sync::{Semaphore, SemaphorePermit};
 
 use crate::Error;
 use crate::ports::{
-    AddedLine, BlobChange, ChangedFile, CommentRequest, Comments, CommitInfo, CommitSource,
-    Notifier, Store,
+    AddedLine, ApprovalChange, BlobChange, ChangedFile, CommentRequest, Comments, CommitInfo,
+    CommitSource, FoundComment, Notifier, PullRequestState, PullRequests, Store,
 };
 
 /// Pages followed at most per listing: 1000 pages of 100 differences or
@@ -316,6 +316,116 @@ impl Comments for CodeCommitSource {
                     .map_err(|e| aws_error("PostCommentForComparedCommit", e))?;
             }
         }
+        Ok(())
+    }
+}
+
+impl PullRequests for CodeCommitSource {
+    async fn state(&self, pull_request_id: &str) -> Result<PullRequestState, Error> {
+        let _slot = self.slot().await;
+        let output = self
+            .client
+            .get_pull_request()
+            .pull_request_id(pull_request_id)
+            .send()
+            .await
+            .map_err(|e| aws_error("GetPullRequest", e))?;
+        let pr = output.pull_request().ok_or_else(|| Error::NotFound {
+            what: format!("pull request {pull_request_id}"),
+        })?;
+        Ok(PullRequestState {
+            revision_id: pr.revision_id().unwrap_or_default().to_owned(),
+            open: pr.pull_request_status()
+                == Some(&aws_sdk_codecommit::types::PullRequestStatusEnum::Open),
+            source_commit: pr
+                .pull_request_targets()
+                .first()
+                .and_then(|t| t.source_commit())
+                .map(str::to_owned),
+        })
+    }
+
+    async fn set_approval(
+        &self,
+        pull_request_id: &str,
+        revision_id: &str,
+        approve: bool,
+    ) -> Result<ApprovalChange, Error> {
+        use aws_sdk_codecommit::types::ApprovalState;
+        let _slot = self.slot().await;
+        let result = self
+            .client
+            .update_pull_request_approval_state()
+            .pull_request_id(pull_request_id)
+            .revision_id(revision_id)
+            .approval_state(if approve {
+                ApprovalState::Approve
+            } else {
+                ApprovalState::Revoke
+            })
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(ApprovalChange::Done),
+            Err(error)
+                if matches!(
+                    code(&error),
+                    Some("RevisionNotCurrentException" | "PullRequestAlreadyClosedException")
+                ) =>
+            {
+                Ok(ApprovalChange::Superseded)
+            }
+            Err(error) => Err(aws_error("UpdatePullRequestApprovalState", error)),
+        }
+    }
+
+    async fn find_comment(
+        &self,
+        repository: &str,
+        pull_request_id: &str,
+        client_request_token: &str,
+    ) -> Result<Option<FoundComment>, Error> {
+        let mut next_token = None;
+        for _ in 0..MAX_PAGES {
+            let _slot = self.slot().await;
+            let page = self
+                .client
+                .get_comments_for_pull_request()
+                .pull_request_id(pull_request_id)
+                .repository_name(repository)
+                .max_results(100)
+                .set_next_token(next_token)
+                .send()
+                .await
+                .map_err(|e| aws_error("GetCommentsForPullRequest", e))?;
+            let found = page
+                .comments_for_pull_request_data()
+                .iter()
+                .flat_map(|group| group.comments())
+                .find(|c| c.client_request_token() == Some(client_request_token) && !c.deleted());
+            if let Some(comment) = found {
+                return Ok(Some(FoundComment {
+                    id: comment.comment_id().unwrap_or_default().to_owned(),
+                    content: comment.content().unwrap_or_default().to_owned(),
+                }));
+            }
+            next_token = page.next_token().map(str::to_owned);
+            if next_token.is_none() {
+                break;
+            }
+        }
+        Ok(None)
+    }
+
+    async fn update_comment(&self, comment_id: &str, content: &str) -> Result<(), Error> {
+        let _slot = self.slot().await;
+        self.client
+            .update_comment()
+            .comment_id(comment_id)
+            .content(content)
+            .send()
+            .await
+            .map_err(|e| aws_error("UpdateComment", e))?;
         Ok(())
     }
 }

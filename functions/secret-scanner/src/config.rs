@@ -35,6 +35,11 @@ pub struct Config {
     /// comma-separated repository names or glob patterns to scan (default:
     /// all); events of other repositories are acknowledged.
     pub repository_filter: Option<globset::GlobSet>,
+    /// `PULL_REQUEST_APPROVAL` (default `true`): approve a pull request's
+    /// revision when its changes are clean (revoke otherwise) and keep one
+    /// summary comment on it; what `codewarden protect`'s approval rule
+    /// template waits for.
+    pub pull_request_approval: bool,
 }
 
 /// A setting that is missing or malformed. Retrying cannot help: fix the
@@ -45,6 +50,15 @@ pub enum ConfigError {
     Missing(&'static str),
     #[error("{name} is invalid: {problem}")]
     Invalid { name: &'static str, problem: String },
+}
+
+/// `RepositoryFilter`'s syntax: comma-separated names or glob patterns.
+pub fn repository_filter(patterns: &str) -> Result<globset::GlobSet, globset::Error> {
+    let mut set = globset::GlobSetBuilder::new();
+    for pattern in patterns.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        set.add(globset::Glob::new(pattern)?);
+    }
+    set.build()
 }
 
 impl Config {
@@ -100,14 +114,12 @@ impl Config {
                 Format::Json
             },
             s3_force_path_style: flag("S3_FORCE_PATH_STYLE")?,
+            pull_request_approval: match get("PULL_REQUEST_APPROVAL") {
+                None => true,
+                Some(_) => flag("PULL_REQUEST_APPROVAL")?,
+            },
             repository_filter: get("CODEWARDEN_REPOSITORY_FILTER")
-                .map(|patterns| {
-                    let mut set = globset::GlobSetBuilder::new();
-                    for pattern in patterns.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-                        set.add(globset::Glob::new(pattern)?);
-                    }
-                    set.build()
-                })
+                .map(|patterns| repository_filter(&patterns))
                 .transpose()
                 .map_err(|e| ConfigError::Invalid {
                     name: "CODEWARDEN_REPOSITORY_FILTER",
@@ -155,6 +167,7 @@ mod tests {
         assert_eq!(config.report_key("web", "abc"), "findings/web/abc.json");
         assert_eq!(config.marker_prefix, "secret-scanner/markers/");
         assert!(config.watches("anything"));
+        assert!(config.pull_request_approval);
         Ok(())
     }
 

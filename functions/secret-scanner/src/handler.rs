@@ -16,14 +16,18 @@ use shared::scan::Scanner;
 use tracing::{info, warn};
 
 use crate::config::Config;
-use crate::ports::{CommentRequest, Comments, CommitInfo, CommitSource, Notifier, Store};
+use crate::ports::{
+    ApprovalChange, CommentRequest, Comments, CommitInfo, CommitSource, Notifier, PullRequests,
+    Store,
+};
+use crate::protection::{self, Verdict};
 use crate::report::{self, AlertContext, Truncation, comment_text, token};
 use crate::scanning::{CommitScan, ScannerCache, repo_scanner, scan_commit};
 use crate::walk::{Walk, first_parents, stops};
 use crate::{Error, adapters};
 
 /// Everything the handler needs, built once in `main`.
-pub struct Deps<S, C, N, T> {
+pub struct Deps<S, C, N, T, P> {
     pub config: Config,
     /// The built-in rules, for repositories without a `.codewarden.toml`.
     pub scanner: Arc<Scanner>,
@@ -32,6 +36,8 @@ pub struct Deps<S, C, N, T> {
     pub comments: C,
     pub notifier: N,
     pub store: T,
+    /// Approvals and the summary comment of pull requests.
+    pub pull_requests: P,
 }
 
 /// The dependencies backed by the AWS SDK.
@@ -40,6 +46,7 @@ pub type SdkDeps = Deps<
     adapters::CodeCommitSource,
     adapters::SnsNotifier,
     adapters::S3Store,
+    adapters::CodeCommitSource,
 >;
 
 /// What happened to the alert of an invocation.
@@ -70,10 +77,28 @@ pub enum Outcome {
         alert: AlertStatus,
         /// The newest commit left unscanned when `MAX_COMMITS` was reached.
         stopped_at: Option<String>,
+        /// Pull requests only: what the scanner did to the approval state.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        approval: Option<ApprovalStatus>,
     },
     Acknowledged {
         reason: String,
     },
+}
+
+/// What the scanner did to a pull request's approval state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum ApprovalStatus {
+    /// The revision scanned is approved.
+    Approved,
+    /// Not approved: findings, or an incomplete scan.
+    Revoked,
+    /// The pull request moved on (a newer push) or closed before the
+    /// scan finished: the event of the newer revision decides.
+    Superseded,
+    /// `PULL_REQUEST_APPROVAL=false`.
+    Disabled,
 }
 
 fn acknowledged(reason: impl Into<String>) -> Outcome {
@@ -89,8 +114,10 @@ fn acknowledged(reason: impl Into<String>) -> Outcome {
 ///   parent (see [`crate::walk`]); `referenceCreated` (tag): the tagged
 ///   commit unless it has a report; `referenceDeleted`: acknowledged;
 /// - *CodeCommit Pull Request State Change* `pullRequestCreated` /
-///   `pullRequestSourceBranchUpdated`: the source branch's new commits, and
-///   a comment on the pull request at each line that still holds a secret;
+///   `pullRequestSourceBranchUpdated`: the source branch's new commits, a
+///   comment on the pull request at each line that still holds a secret,
+///   one summary comment, and APPROVE / REVOKE of the revision (push
+///   protection, [`crate::protection`]);
 /// - anything else: acknowledged.
 ///
 /// Side effects, in this order so that a retry after a failure duplicates
@@ -104,14 +131,21 @@ fn acknowledged(reason: impl Into<String>) -> Outcome {
 /// `codecommit:GetMergeOptions`, `codecommit:GetDifferences`,
 /// `codecommit:GetBlobDifferences`, `codecommit:GetFile`,
 /// `codecommit:PostCommentForComparedCommit`,
-/// `codecommit:PostCommentForPullRequest`, `sns:Publish`, `s3:PutObject`,
+/// `codecommit:PostCommentForPullRequest`; for pull requests also
+/// `codecommit:GetPullRequest`, `codecommit:GetCommentsForPullRequest`,
+/// `codecommit:UpdateComment`, `codecommit:UpdatePullRequestApprovalState`
+/// (see [`crate::protection`]); `sns:Publish`, `s3:PutObject`,
 /// `s3:GetObject` (HeadObject), `s3:DeleteObject` (marker release).
-pub async fn handle<S, C, N, T>(event: Value, deps: &Deps<S, C, N, T>) -> Result<Outcome, Error>
+pub async fn handle<S, C, N, T, P>(
+    event: Value,
+    deps: &Deps<S, C, N, T, P>,
+) -> Result<Outcome, Error>
 where
     S: CommitSource,
     C: Comments,
     N: Notifier,
     T: Store,
+    P: PullRequests,
 {
     let event = match parse_event(&event) {
         Ok(event) => event,
@@ -140,9 +174,9 @@ fn missing(event: &'static str, path: &str) -> Error {
     })
 }
 
-async fn repository_changed<S, C, N, T>(
+async fn repository_changed<S, C, N, T, P>(
     event: &EventBridgeEvent<CodeCommitRepositoryStateChange>,
-    deps: &Deps<S, C, N, T>,
+    deps: &Deps<S, C, N, T, P>,
 ) -> Result<Outcome, Error>
 where
     S: CommitSource,
@@ -240,18 +274,20 @@ where
         comments: delivered.comments,
         alert: delivered.alert,
         stopped_at: truncation.stopped_at,
+        approval: None,
     })
 }
 
-async fn pull_request_changed<S, C, N, T>(
+async fn pull_request_changed<S, C, N, T, P>(
     event: &EventBridgeEvent<CodeCommitPullRequestStateChange>,
-    deps: &Deps<S, C, N, T>,
+    deps: &Deps<S, C, N, T, P>,
 ) -> Result<Outcome, Error>
 where
     S: CommitSource,
     C: Comments,
     N: Notifier,
     T: Store,
+    P: PullRequests,
 {
     const KIND: &str = "CodeCommit Pull Request State Change";
     let detail = &event.detail;
@@ -392,6 +428,19 @@ where
         token(&[pr, source])
     );
     let delivered = deliver(deps, &context, &marker, &scans, pr_comments).await?;
+    // Last: the approval vouches for everything above being done.
+    let approval = protect(
+        deps,
+        &Revision {
+            repository,
+            pull_request: pr,
+            source,
+            destination,
+        },
+        &net,
+        walk.stopped_at.as_deref(),
+    )
+    .await?;
     Ok(Outcome::Scanned {
         repository: repository.to_owned(),
         commits: scans.len(),
@@ -400,14 +449,117 @@ where
         comments: delivered.comments,
         alert: delivered.alert,
         stopped_at: walk.stopped_at,
+        approval: Some(approval),
     })
+}
+
+/// The pull request revision an event names.
+struct Revision<'a> {
+    repository: &'a str,
+    pull_request: &'a str,
+    source: &'a str,
+    destination: &'a str,
+}
+
+/// Push protection: the summary comment, then APPROVE or REVOKE of the
+/// pull request's current revision, when that revision is the one the
+/// event named (an older event arriving late decides nothing).
+async fn protect<S, C, N, T, P>(
+    deps: &Deps<S, C, N, T, P>,
+    revision: &Revision<'_>,
+    net: &CommitScan,
+    stopped_at: Option<&str>,
+) -> Result<ApprovalStatus, Error>
+where
+    C: Comments,
+    P: PullRequests,
+{
+    if !deps.config.pull_request_approval {
+        return Ok(ApprovalStatus::Disabled);
+    }
+    let pr = revision.pull_request;
+    let state = deps.pull_requests.state(pr).await?;
+    if !state.open || state.source_commit.as_deref() != Some(revision.source) {
+        info!(
+            pull_request = pr,
+            open = state.open,
+            "the pull request moved on: the newer event decides"
+        );
+        return Ok(ApprovalStatus::Superseded);
+    }
+    let verdict = protection::verdict(net, stopped_at);
+    let text = protection::summary(&verdict, net, revision.destination);
+    upsert_summary(deps, revision, &text).await?;
+    let approve = verdict.approves();
+    let change = deps
+        .pull_requests
+        .set_approval(pr, &state.revision_id, approve)
+        .await?;
+    let status = match (change, &verdict) {
+        (ApprovalChange::Superseded, _) => ApprovalStatus::Superseded,
+        (ApprovalChange::Done, Verdict::Approve) => ApprovalStatus::Approved,
+        (ApprovalChange::Done, Verdict::Revoke { .. }) => ApprovalStatus::Revoked,
+    };
+    info!(pull_request = pr, revision = %state.revision_id, approval = ?status, "approval state set");
+    Ok(status)
+}
+
+/// One summary comment per pull request: found by its deterministic
+/// `clientRequestToken`, updated when its text changes, posted otherwise.
+/// Two deliveries racing to post it: the loser's post fails (same token,
+/// other text), it finds the winner's comment and updates that.
+async fn upsert_summary<S, C, N, T, P>(
+    deps: &Deps<S, C, N, T, P>,
+    revision: &Revision<'_>,
+    text: &str,
+) -> Result<(), Error>
+where
+    C: Comments,
+    P: PullRequests,
+{
+    let (repository, pr) = (revision.repository, revision.pull_request);
+    let token = token(&["pull-request-summary", repository, pr]);
+    let update = |found: crate::ports::FoundComment| async move {
+        if found.content == text {
+            return Ok(());
+        }
+        deps.pull_requests.update_comment(&found.id, text).await
+    };
+    if let Some(found) = deps
+        .pull_requests
+        .find_comment(repository, pr, &token)
+        .await?
+    {
+        return update(found).await;
+    }
+    let request = CommentRequest {
+        repository: repository.to_owned(),
+        pull_request_id: Some(pr.to_owned()),
+        before_commit: Some(revision.destination.to_owned()),
+        after_commit: revision.source.to_owned(),
+        path: None,
+        line: None,
+        content: text.to_owned(),
+        client_request_token: token.clone(),
+    };
+    match deps.comments.post(&request).await {
+        Ok(()) => Ok(()),
+        Err(error) => match deps
+            .pull_requests
+            .find_comment(repository, pr, &token)
+            .await?
+        {
+            Some(found) => update(found).await,
+            None => Err(error),
+        },
+    }
 }
 
 /// Splits `commits` into those without a report (to scan) and the count
 /// of those with one (scanned by an earlier event, or an earlier delivery
 /// of this one that got as far as its reports).
-async fn not_yet_reported<S, C, N, T>(
-    deps: &Deps<S, C, N, T>,
+async fn not_yet_reported<S, C, N, T, P>(
+    deps: &Deps<S, C, N, T, P>,
     repository: &str,
     commits: Vec<CommitInfo>,
 ) -> Result<(Vec<CommitInfo>, usize), Error>
@@ -439,8 +591,8 @@ where
 
 /// Scans each commit with the repository's configuration at that commit;
 /// the results in the order of `commits`.
-async fn scan_all<S, C, N, T>(
-    deps: &Deps<S, C, N, T>,
+async fn scan_all<S, C, N, T, P>(
+    deps: &Deps<S, C, N, T, P>,
     repository: &str,
     commits: &[CommitInfo],
 ) -> Result<Vec<CommitScan>, Error>
@@ -493,8 +645,8 @@ struct Delivered {
 /// The alert (once per event), the comments (once per finding), then the
 /// reports. Failures are collected; any failure returns an error before
 /// the reports are written, so that the retry redoes what is missing.
-async fn deliver<S, C, N, T>(
-    deps: &Deps<S, C, N, T>,
+async fn deliver<S, C, N, T, P>(
+    deps: &Deps<S, C, N, T, P>,
     context: &AlertContext,
     marker: &str,
     scans: &[CommitScan],
@@ -578,8 +730,8 @@ where
 /// Publishes the alert unless `marker` says it was sent already. The
 /// marker is written first so that two concurrent deliveries cannot both
 /// publish; when publishing fails it is deleted and the error returned.
-async fn send_once<S, C, N, T>(
-    deps: &Deps<S, C, N, T>,
+async fn send_once<S, C, N, T, P>(
+    deps: &Deps<S, C, N, T, P>,
     context: &AlertContext,
     marker: &str,
     findings: &[(&CommitScan, &crate::scanning::FileFinding)],

@@ -8,23 +8,29 @@
 //! - [`scanning`]: which text of a commit is scanned, through
 //!   `shared::scan` (the pure engine);
 //! - [`report`]: what the report, comments and alert say (pure);
+//! - [`protection`]: approving or not a pull request, and its summary
+//!   comment (pure);
 //! - [`ports`] / [`adapters`]: the capabilities, and them over the AWS SDK;
-//! - [`config`]: the environment, read once.
+//! - [`config`]: the environment, read once;
+//! - [`setup`]: the approval rule template of push protection
+//!   (`codewarden protect`).
 
 pub mod adapters;
 pub mod config;
 mod error;
 pub mod handler;
 pub mod ports;
+pub mod protection;
 pub mod report;
 pub mod scanning;
+pub mod setup;
 pub mod walk;
 
 use std::sync::Arc;
 
 pub use config::{Config, ConfigError};
 pub use error::Error;
-pub use handler::{AlertStatus, Deps, Outcome, SdkDeps, handle};
+pub use handler::{AlertStatus, ApprovalStatus, Deps, Outcome, SdkDeps, handle};
 
 /// The SDK clients the function uses.
 #[derive(Clone, Debug)]
@@ -75,6 +81,7 @@ impl SdkDeps {
             scanner: Arc::new(shared::scan::Scanner::new(shared::scan::Rules::builtin()?)),
             cache: scanning::ScannerCache::default(),
             comments: source.clone(),
+            pull_requests: source.clone(),
             source,
             notifier: adapters::SnsNotifier {
                 client: clients.sns,

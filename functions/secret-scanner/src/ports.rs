@@ -143,3 +143,61 @@ pub trait Store: Sync {
     /// Writes (or overwrites) a JSON object.
     fn put_json(&self, key: &str, body: String) -> impl Future<Output = Result<(), Error>> + Send;
 }
+
+/// A pull request as the approval step needs it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PullRequestState {
+    /// Changes with every push to the source branch; approvals are per
+    /// revision.
+    pub revision_id: String,
+    pub open: bool,
+    /// The source branch's commit now.
+    pub source_commit: Option<String>,
+}
+
+/// Whether an approval state change took effect.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ApprovalChange {
+    Done,
+    /// The pull request moved on (new revision) or closed meanwhile: the
+    /// event that moved it decides.
+    Superseded,
+}
+
+/// A comment found on a pull request.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FoundComment {
+    pub id: String,
+    pub content: String,
+}
+
+/// Pull request approvals and the summary comment (CodeCommit).
+pub trait PullRequests: Sync {
+    fn state(
+        &self,
+        pull_request_id: &str,
+    ) -> impl Future<Output = Result<PullRequestState, Error>> + Send;
+
+    /// APPROVE (`true`) or REVOKE the scanner's approval of `revision_id`.
+    fn set_approval(
+        &self,
+        pull_request_id: &str,
+        revision_id: &str,
+        approve: bool,
+    ) -> impl Future<Output = Result<ApprovalChange, Error>> + Send;
+
+    /// The comment on the pull request that was posted with
+    /// `client_request_token`, if any (every page).
+    fn find_comment(
+        &self,
+        repository: &str,
+        pull_request_id: &str,
+        client_request_token: &str,
+    ) -> impl Future<Output = Result<Option<FoundComment>, Error>> + Send;
+
+    fn update_comment(
+        &self,
+        comment_id: &str,
+        content: &str,
+    ) -> impl Future<Output = Result<(), Error>> + Send;
+}

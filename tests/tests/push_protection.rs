@@ -1,0 +1,375 @@
+//! Push protection end to end: `codewarden protect`'s setup installs the
+//! approval rule template in local-aws (in process, real git repositories),
+//! the secret scanner (real handler, real SDK clients, calling as its own
+//! role) scans pull request events and approves or revokes, and
+//! MergePullRequestByFastForward refuses what it has not approved. S3 and
+//! SNS are moto's (from `.local/env`).
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+use aws_sdk_codecommit::types::Target;
+use e2e::{
+    LocalAws, SCANNER_ACCESS_KEY, SCANNER_ROLE, TopicQueue, commit_file, create_bucket, git,
+    init_repo, moto_s3, moto_sdk_config, unique_name,
+};
+use secret_scanner::setup::{Protected, Protection, approver_for_role, protect};
+use secret_scanner::{ApprovalStatus, Clients, Config, Outcome, SdkDeps, handle};
+use serde_json::{Value, json};
+
+const AWS_KEY: &str = "AKIAZ7Q3XK2LMNB4RT6Y";
+
+struct Stack {
+    aws: LocalAws,
+    deps: SdkDeps,
+    /// The developer: author of the pull requests.
+    dev: aws_sdk_codecommit::Client,
+    sqs: aws_sdk_sqs::Client,
+    topic: TopicQueue,
+    repository: String,
+    repo: PathBuf,
+}
+
+impl Stack {
+    async fn start(settings: &[(&str, &str)]) -> Result<Self> {
+        let moto = moto_sdk_config().await?;
+        let s3 = moto_s3(&moto);
+        let sqs = aws_sdk_sqs::Client::new(&moto);
+        let bucket = create_bucket(&s3, "findings").await?;
+        let topic = TopicQueue::create(&aws_sdk_sns::Client::new(&moto), &sqs, "findings").await?;
+        let mut env: BTreeMap<&str, String> = BTreeMap::from([
+            ("FINDINGS_TOPIC_ARN", topic.topic_arn.clone()),
+            ("REPORT_BUCKET", bucket),
+            ("S3_FORCE_PATH_STYLE", "true".to_owned()),
+        ]);
+        for (name, value) in settings {
+            env.insert(name, (*value).to_owned());
+        }
+        let config = Config::from_lookup(|name| env.get(name).cloned())?;
+        let aws = LocalAws::start().await?;
+        let repository = unique_name("repo");
+        let repo = init_repo(&aws.repos_dir(), &repository)?;
+        let mut clients = Clients::new(&moto, &config);
+        clients.codecommit = secret_scanner::codecommit_client(
+            &aws.sdk_config_as(SCANNER_ACCESS_KEY).await,
+            &config,
+        );
+        let deps = SdkDeps::new(config, clients)?;
+        Ok(Self {
+            dev: aws.codecommit().await,
+            aws,
+            deps,
+            sqs,
+            topic,
+            repository,
+            repo,
+        })
+    }
+
+    /// `codewarden protect` for this stack: the scanner's role, every
+    /// repository matching `filter`.
+    async fn protect(&self, filter: Option<&str>) -> Result<Protected> {
+        let protection = Protection {
+            template_name: "codewarden-secret-scan".into(),
+            approver: approver_for_role(&format!("arn:aws:iam::123456789012:role/{SCANNER_ROLE}"))
+                .map_err(anyhow::Error::msg)?,
+            destinations: vec!["refs/heads/main".into()],
+            repository_filter: filter
+                .map(secret_scanner::config::repository_filter)
+                .transpose()?,
+        };
+        Ok(protect(&self.dev, &protection).await?)
+    }
+
+    fn commit(&self, file: &str, contents: &str, message: &str) -> Result<String> {
+        commit_file(&self.repo, file, contents.as_bytes(), message)
+    }
+
+    async fn open_pull_request(&self, branch: &str) -> Result<String> {
+        let out = self
+            .dev
+            .create_pull_request()
+            .title(format!("Merge {branch}"))
+            .targets(
+                Target::builder()
+                    .repository_name(&self.repository)
+                    .source_reference(branch)
+                    .destination_reference("main")
+                    .build()?,
+            )
+            .client_request_token(unique_name("pr"))
+            .send()
+            .await?;
+        Ok(out
+            .pull_request()
+            .and_then(|p| p.pull_request_id())
+            .context("no pull request id")?
+            .to_owned())
+    }
+
+    /// The pull request event EventBridge would deliver for its current state.
+    async fn event(&self, kind: &str, pr: &str) -> Result<Value> {
+        let sample = match kind {
+            "pullRequestCreated" => "codecommit-pr-created",
+            _ => "codecommit-pr-source-updated",
+        };
+        let path = format!("{}/../events/{sample}.json", env!("CARGO_MANIFEST_DIR"));
+        let mut event: Value = serde_json::from_str(&std::fs::read_to_string(path)?)?;
+        let got = self
+            .dev
+            .get_pull_request()
+            .pull_request_id(pr)
+            .send()
+            .await?;
+        let got = got.pull_request().context("no pull request")?;
+        let target = got.pull_request_targets().first().context("no target")?;
+        let detail = &mut event["detail"];
+        detail["event"] = json!(kind);
+        detail["repositoryNames"] = json!([self.repository]);
+        detail["pullRequestId"] = json!(pr);
+        detail["sourceCommit"] = json!(target.source_commit());
+        detail["destinationCommit"] = json!(target.destination_commit());
+        detail["mergeBase"] = json!(target.merge_base());
+        detail["sourceReference"] = json!(target.source_reference());
+        detail["revisionId"] = json!(got.revision_id());
+        Ok(event)
+    }
+
+    async fn invoke(&self, event: &Value) -> Result<ApprovalStatus> {
+        match handle(event.clone(), &self.deps).await? {
+            Outcome::Scanned {
+                approval: Some(approval),
+                ..
+            } => Ok(approval),
+            other => bail!("expected a pull request scan, got {other:?}"),
+        }
+    }
+
+    async fn revision(&self, pr: &str) -> Result<String> {
+        let got = self
+            .dev
+            .get_pull_request()
+            .pull_request_id(pr)
+            .send()
+            .await?;
+        Ok(got
+            .pull_request()
+            .and_then(|p| p.revision_id())
+            .context("no revision")?
+            .to_owned())
+    }
+
+    /// EvaluatePullRequestApprovalRules of the current revision.
+    async fn approved(&self, pr: &str) -> Result<bool> {
+        let out = self
+            .dev
+            .evaluate_pull_request_approval_rules()
+            .pull_request_id(pr)
+            .revision_id(self.revision(pr).await?)
+            .send()
+            .await?;
+        Ok(out.evaluation().context("no evaluation")?.approved())
+    }
+
+    /// The comments on the pull request without a location (the summary).
+    async fn summaries(&self, pr: &str) -> Result<Vec<String>> {
+        let out = self
+            .dev
+            .get_comments_for_pull_request()
+            .pull_request_id(pr)
+            .send()
+            .await?;
+        Ok(out
+            .comments_for_pull_request_data()
+            .iter()
+            .filter(|group| group.location().is_none())
+            .flat_map(|group| group.comments())
+            .filter_map(|c| c.content().map(str::to_owned))
+            .collect())
+    }
+
+    async fn merge(&self, pr: &str) -> Result<(), aws_sdk_codecommit::Error> {
+        self.dev
+            .merge_pull_request_by_fast_forward()
+            .pull_request_id(pr)
+            .repository_name(&self.repository)
+            .send()
+            .await?;
+        Ok(())
+    }
+}
+
+fn env_file(key: &str) -> String {
+    format!("# production\nregion = us-east-1\naws_access_key_id = {key}\n")
+}
+
+#[tokio::test]
+async fn setup_is_idempotent_and_follows_the_repository_filter() -> Result<()> {
+    let stack = Stack::start(&[]).await?;
+    stack.commit("README.md", "# app\n", "init")?;
+    let other = init_repo(&stack.aws.repos_dir(), "sandbox")?;
+    commit_file(&other, "README.md", b"# sandbox\n", "init")?;
+    // WHEN protect runs twice for repo-* only
+    let first = stack.protect(Some("repo-*")).await?;
+    let second = stack.protect(Some("repo-*")).await?;
+    // THEN the template is created once and associated with the match only
+    assert!(first.created && !second.created);
+    assert_eq!(first.repositories, vec![stack.repository.clone()]);
+    assert_eq!(second.repositories, first.repositories);
+    assert!(first.failed.is_empty());
+    let listed = stack
+        .dev
+        .list_associated_approval_rule_templates_for_repository()
+        .repository_name("sandbox")
+        .send()
+        .await?;
+    assert!(listed.approval_rule_template_names().is_empty());
+    // AND a template of the same name with other content is not replaced
+    let conflicting = Protection {
+        template_name: "codewarden-secret-scan".into(),
+        approver: "arn:aws:sts::123456789012:assumed-role/someone-else/*".into(),
+        destinations: Vec::new(),
+        repository_filter: None,
+    };
+    let err = protect(&stack.dev, &conflicting).await.err();
+    assert!(
+        err.as_ref()
+            .is_some_and(|e| e.to_string().contains("exists with other content")),
+        "{err:?}"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_leaky_pull_request_is_blocked_until_the_fix_then_merges() -> Result<()> {
+    // GIVEN a protected repository and a pull request that adds a key
+    let stack = Stack::start(&[]).await?;
+    let base = stack.commit("README.md", "# app\n", "init")?;
+    stack.protect(None).await?;
+    git(&stack.repo, &["checkout", "-q", "-b", "feature/login"])?;
+    stack.commit("login/settings.env", &env_file(AWS_KEY), "login settings")?;
+    let pr = stack.open_pull_request("feature/login").await?;
+    let created = stack.event("pullRequestCreated", &pr).await?;
+
+    // WHEN the scanner handles the event (twice: a redelivery)
+    assert_eq!(stack.invoke(&created).await?, ApprovalStatus::Revoked);
+    let summaries = stack.summaries(&pr).await?;
+    assert_eq!(stack.invoke(&created).await?, ApprovalStatus::Revoked);
+    // THEN one summary comment, unchanged, masked; the rule is not satisfied
+    assert_eq!(stack.summaries(&pr).await?, summaries);
+    assert_eq!(summaries.len(), 1, "{summaries:?}");
+    assert!(summaries[0].contains("blocked") && summaries[0].contains("AKIA***"));
+    assert!(!summaries[0].contains(AWS_KEY));
+    assert!(!stack.approved(&pr).await?);
+    // AND the pull request cannot be merged
+    let err = stack.merge(&pr).await.err();
+    assert!(
+        matches!(
+            err,
+            Some(aws_sdk_codecommit::Error::PullRequestApprovalRulesNotSatisfiedException(_))
+        ),
+        "{err:?}"
+    );
+    assert_eq!(git(&stack.repo, &["rev-parse", "main"])?, base);
+
+    // WHEN the fix is pushed and its event handled (twice)
+    let fixed = stack.commit(
+        "login/settings.env",
+        "# production\nregion = us-east-1\n",
+        "remove the key (rotated)",
+    )?;
+    let updated = stack.event("pullRequestSourceBranchUpdated", &pr).await?;
+    assert_eq!(stack.invoke(&updated).await?, ApprovalStatus::Approved);
+    assert_eq!(stack.invoke(&updated).await?, ApprovalStatus::Approved);
+    // THEN the same summary comment now says passed, and the rule is satisfied
+    let summaries = stack.summaries(&pr).await?;
+    assert_eq!(summaries.len(), 1, "{summaries:?}");
+    assert!(summaries[0].contains("passed"), "{}", summaries[0]);
+    assert!(stack.approved(&pr).await?);
+    let states = stack
+        .dev
+        .get_pull_request_approval_states()
+        .pull_request_id(&pr)
+        .revision_id(stack.revision(&pr).await?)
+        .send()
+        .await?;
+    let approvers: Vec<Option<&str>> = states.approvals().iter().map(|a| a.user_arn()).collect();
+    assert_eq!(approvers, vec![Some(e2e::SCANNER_ARN)]);
+
+    // AND the first event, delivered late, changes nothing
+    assert_eq!(stack.invoke(&created).await?, ApprovalStatus::Superseded);
+    assert!(stack.approved(&pr).await?);
+    assert_eq!(stack.summaries(&pr).await?.len(), 1);
+
+    // AND it merges: main is at the fix
+    stack.merge(&pr).await?;
+    assert_eq!(git(&stack.repo, &["rev-parse", "main"])?, fixed);
+    // One alert for the leaky revision, none for the clean one.
+    assert_eq!(stack.topic.delivered(&stack.sqs).await?.len(), 1);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_clean_pull_request_scanned_at_push_time_is_approved_and_merges() -> Result<()> {
+    // GIVEN a protected repository and a branch whose commits a push event
+    // already scanned (reports exist)
+    let stack = Stack::start(&[]).await?;
+    let base = stack.commit("README.md", "# app\n", "init")?;
+    stack.protect(None).await?;
+    git(&stack.repo, &["checkout", "-q", "-b", "feature/docs"])?;
+    let tip = stack.commit("docs/guide.md", "# Guide\n", "docs")?;
+    let mut push: Value = serde_json::from_str(&std::fs::read_to_string(format!(
+        "{}/../events/codecommit-branch-created.json",
+        env!("CARGO_MANIFEST_DIR")
+    ))?)?;
+    push["detail"]["repositoryName"] = json!(stack.repository);
+    push["detail"]["referenceName"] = json!("feature/docs");
+    push["detail"]["referenceFullName"] = json!("refs/heads/feature/docs");
+    push["detail"]["commitId"] = json!(tip);
+    handle(push, &stack.deps).await?;
+    let pr = stack.open_pull_request("feature/docs").await?;
+    // WHEN the pull request event arrives
+    let event = stack.event("pullRequestCreated", &pr).await?;
+    assert_eq!(stack.invoke(&event).await?, ApprovalStatus::Approved);
+    // THEN it is approved and merges
+    assert!(stack.approved(&pr).await?);
+    stack.merge(&pr).await?;
+    assert_ne!(git(&stack.repo, &["rev-parse", "main"])?, base);
+    assert_eq!(git(&stack.repo, &["rev-parse", "main"])?, tip);
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_incomplete_scan_is_not_approved() -> Result<()> {
+    // GIVEN a pull request adding a file over MAX_BLOB_BYTES
+    let stack = Stack::start(&[("MAX_BLOB_BYTES", "64")]).await?;
+    stack.commit("README.md", "# app\n", "init")?;
+    stack.protect(None).await?;
+    git(&stack.repo, &["checkout", "-q", "-b", "big"])?;
+    stack.commit("data.txt", &"plain text line\n".repeat(20), "data")?;
+    let pr = stack.open_pull_request("big").await?;
+    // WHEN scanned THEN revoked, saying why, and the merge is refused
+    let event = stack.event("pullRequestCreated", &pr).await?;
+    assert_eq!(stack.invoke(&event).await?, ApprovalStatus::Revoked);
+    let summaries = stack.summaries(&pr).await?;
+    assert!(
+        summaries.len() == 1 && summaries[0].contains("too large to scan"),
+        "{summaries:?}"
+    );
+    assert!(stack.merge(&pr).await.is_err());
+    Ok(())
+}
+
+#[tokio::test]
+async fn approval_can_be_turned_off() -> Result<()> {
+    let stack = Stack::start(&[("PULL_REQUEST_APPROVAL", "false")]).await?;
+    stack.commit("README.md", "# app\n", "init")?;
+    git(&stack.repo, &["checkout", "-q", "-b", "f"])?;
+    stack.commit("a.txt", "a\n", "a")?;
+    let pr = stack.open_pull_request("f").await?;
+    let event = stack.event("pullRequestCreated", &pr).await?;
+    assert_eq!(stack.invoke(&event).await?, ApprovalStatus::Disabled);
+    assert!(stack.summaries(&pr).await?.is_empty());
+    Ok(())
+}
