@@ -38,6 +38,32 @@ pub enum Command {
     /// Inspect the backups in a bucket.
     #[command(subcommand)]
     Backups(BackupsCommand),
+    /// Push protection: install the approval rule template that makes every
+    /// pull request wait for the secret scanner's approval, and associate
+    /// it with the repositories (idempotent: rerun after adding
+    /// repositories).
+    #[command(
+        after_help = "Needs codecommit:GetApprovalRuleTemplate,         CreateApprovalRuleTemplate, ListRepositories and         BatchAssociateApprovalRuleTemplateWithRepositories.         Exit status: 0 done, 2 error (or a repository could not be associated)."
+    )]
+    Protect(ProtectArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ProtectArgs {
+    /// The secret scanner's role (the stack output SecretScannerRoleArn).
+    #[arg(long, env = "CODEWARDEN_SCANNER_ROLE_ARN")]
+    pub scanner_role_arn: String,
+    /// Comma-separated repository names or globs (the stack's
+    /// RepositoryFilter); default: every repository.
+    #[arg(long, env = "CODEWARDEN_REPOSITORY_FILTER", default_value = "")]
+    pub repositories: String,
+    /// A destination branch the rule applies to (repeatable); default:
+    /// pull requests into any branch.
+    #[arg(long = "branch")]
+    pub branches: Vec<String>,
+    /// The approval rule template's name.
+    #[arg(long, default_value = "codewarden-secret-scan")]
+    pub template_name: String,
 }
 
 /// Where the backups are.

@@ -8,6 +8,7 @@ mod bench_corpus;
 mod cli;
 mod engine_glue;
 mod progress;
+mod protect_cmd;
 mod redact;
 mod report;
 mod rules_cmd;
@@ -35,6 +36,7 @@ fn main() -> ExitCode {
         cli::Command::BenchCorpus(args) => bench_corpus::run(args),
         cli::Command::Restore(args) => backup_cmd::restore(args),
         cli::Command::Backups(command) => backup_cmd::run(command),
+        cli::Command::Protect(args) => protect_cmd::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),
