@@ -15,7 +15,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$ROOT"
 
-SCENARIOS=(codecommit secret_scanner repo_backup failure_notifier approvals)
+SCENARIOS=(codecommit secret_scanner push_protection repo_backup failure_notifier approvals)
 KEEP=0
 SELECTED=()
 for arg in "$@"; do
@@ -335,6 +335,112 @@ for m in messages:
     note "the credential leaked into the report"
     return 1
   fi
+}
+
+# pr_event KIND PR OUT: the EventBridge event of pull request PR (KIND
+# pullRequestCreated or pullRequestSourceBranchUpdated) for its current state.
+pr_event() {
+  local kind=$1 pr=$2 out=$3
+  aws codecommit get-pull-request --pull-request-id "$pr" --output json >"$out.pr"
+  "$ROOT/.venv/bin/python" - "$kind" "$out.pr" "$out" <<'EOF'
+import json, sys
+kind, pr_file, out = sys.argv[1:]
+pr = json.load(open(pr_file))["pullRequest"]
+target = pr["pullRequestTargets"][0]
+sample = "codecommit-pr-created" if kind == "pullRequestCreated" else "codecommit-pr-source-updated"
+event = json.load(open(f"events/{sample}.json"))
+event["detail"].update(event=kind, pullRequestId=pr["pullRequestId"], revisionId=pr["revisionId"],
+                       repositoryNames=[target["repositoryName"]], sourceCommit=target["sourceCommit"],
+                       destinationCommit=target["destinationCommit"], mergeBase=target.get("mergeBase"),
+                       sourceReference=target["sourceReference"])
+json.dump(event, open(out, "w"), indent=2)
+EOF
+  printf '%s' "$out"
+}
+
+# push protection: `codewarden protect` installs an approval rule template
+# that waits for the secret scanner's approval; a pull request adding a key
+# cannot merge; after the fix commit the scanner approves and it merges.
+# The scanner calls as its role (access key `scanner`, see local-stack.sh),
+# the developer as the default user.
+scenario_push_protection() {
+  section "push protection: a pull request with a key cannot merge until codewarden approves"
+  local repo=demo-protect src="$WORK/protect-src" key=AKIAZ7Q3XK2LMNB4RT6Y
+  local moto=(--endpoint-url "$AWS_ENDPOINT_URL")
+  local bucket topic_arn base pr event fixed revision
+  bucket=codewarden-demo-protect-$(date +%s)
+  rm -rf "${LOCAL_AWS_REPOS:?}/$repo" "${LOCAL_AWS_REPOS:?}/$repo.git"
+  aws codecommit create-repository --repository-name "$repo" --output json >/dev/null
+  aws "${moto[@]}" s3api create-bucket --bucket "$bucket" --output json >/dev/null
+  topic_arn=$(aws "${moto[@]}" sns create-topic --name codewarden-demo-protect --query TopicArn --output text)
+  demo_git init -q "$src"
+  base=$(commit_file "$src" README.md "Add README" <<<"# payments")
+  demo_git_remote "$src" push "$repo" main -q
+
+  note ""
+  note "Setup, run twice (idempotent): the template requires 1 approval by the scanner's role sessions"
+  local role=arn:aws:iam::123456789012:role/codewarden-secret-scanner
+  for _ in 1 2; do
+    run "$TARGET_DIR/debug/codewarden" protect --scanner-role-arn "$role" --repositories "$repo" --branch main
+  done
+  run aws codecommit get-approval-rule-template --approval-rule-template-name codewarden-secret-scan \
+    --query approvalRuleTemplate.approvalRuleTemplateContent --output text
+
+  note ""
+  note "A developer opens a pull request whose branch plants a (fake) AWS key:"
+  demo_git -C "$src" checkout -q -b feature/settings
+  commit_file "$src" config/prod.env "Add production settings" >/dev/null <<EOF
+# production
+aws_access_key_id = $key
+EOF
+  demo_git_remote "$src" push "$repo" feature/settings -q
+  pr=$(aws codecommit create-pull-request --title "Add production settings" \
+    --targets "repositoryName=$repo,sourceReference=feature/settings,destinationReference=main" \
+    --query pullRequest.pullRequestId --output text)
+  run aws codecommit get-pull-request --pull-request-id "$pr" \
+    --query 'pullRequest.approvalRules[].{rule: approvalRuleName, template: originApprovalRuleTemplate.approvalRuleTemplateName}' --output json
+
+  local fn_env=(FINDINGS_TOPIC_ARN="$topic_arn" REPORT_BUCKET="$bucket" S3_FORCE_PATH_STYLE=true RUST_LOG=warn
+    AWS_ACCESS_KEY_ID=scanner)
+  note ""
+  note "The pullRequestCreated event, handled by the scanner (delivered twice):"
+  event=$(pr_event pullRequestCreated "$pr" "$WORK/protect-created.json")
+  for _ in 1 2; do
+    run env "${fn_env[@]}" "$TARGET_DIR/debug/examples/secret-scanner-invoke" "$event"
+  done
+  revision=$(aws codecommit get-pull-request --pull-request-id "$pr" --query pullRequest.revisionId --output text)
+  run aws codecommit evaluate-pull-request-approval-rules --pull-request-id "$pr" --revision-id "$revision" --output json
+  note ""
+  note "Merging is refused:"
+  if run aws codecommit merge-pull-request-by-fast-forward --pull-request-id "$pr" --repository-name "$repo" --output json; then
+    note "the unapproved pull request merged"
+    return 1
+  fi
+  note ""
+  note "The scanner's one summary comment on the pull request:"
+  run aws codecommit get-comments-for-pull-request --pull-request-id "$pr" \
+    --query 'commentsForPullRequestData[?location==null].comments[].content' --output text
+
+  note ""
+  note "The developer rotates the key and pushes a fix; the scanner handles pullRequestSourceBranchUpdated:"
+  fixed=$(commit_file "$src" config/prod.env "Read the key from Secrets Manager" <<<"# production: the key comes from Secrets Manager")
+  demo_git_remote "$src" push "$repo" feature/settings -q
+  event=$(pr_event pullRequestSourceBranchUpdated "$pr" "$WORK/protect-updated.json")
+  run env "${fn_env[@]}" "$TARGET_DIR/debug/examples/secret-scanner-invoke" "$event"
+  run aws codecommit get-comments-for-pull-request --pull-request-id "$pr" \
+    --query 'commentsForPullRequestData[?location==null].comments[].content' --output text
+  run aws codecommit merge-pull-request-by-fast-forward --pull-request-id "$pr" --repository-name "$repo" \
+    --query 'pullRequest.pullRequestTargets[0].mergeMetadata' --output json
+  run aws codecommit get-branch --repository-name "$repo" --branch-name main --query branch.commitId --output text
+  if [ "$(aws codecommit get-branch --repository-name "$repo" --branch-name main --query branch.commitId --output text)" != "$fixed" ]; then
+    note "main is not at the fix commit"
+    return 1
+  fi
+  if aws codecommit get-comments-for-pull-request --pull-request-id "$pr" --output json | grep -q "$key"; then
+    note "the credential leaked into a comment"
+    return 1
+  fi
+  note "merged: main moved from ${base:0:8} to the fix ${fixed:0:8}"
 }
 
 # backup_push_event REPO: events/codecommit-push.json for REPO, in $WORK.

@@ -24,6 +24,10 @@ REPOS="$STATE/repos"
 ENV_FILE="$STATE/env"
 TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
 LOCAL_AWS_BIN="$TARGET_DIR/debug/local-aws"
+# Caller identities of local-aws (ACCESS_KEY_ID=ARN,...): requests signed with
+# the access key `scanner` call as the secret scanner's role session (the
+# pool of `codewarden protect`'s approval rule); `test` stays the default user.
+IDENTITIES=${LOCAL_AWS_IDENTITIES:-scanner=arn:aws:sts::123456789012:assumed-role/codewarden-secret-scanner/secret-scanner}
 TIMEOUT=${STACK_TIMEOUT:-30}
 HOST=127.0.0.1
 
@@ -203,7 +207,8 @@ cmd_up() {
     stop_one local-aws
     aws_port=$(choose_port local-aws "${LOCAL_AWS_PORT:-}" 4599)
     start local-aws "$aws_port" "http://$HOST:$aws_port/_admin/health" \
-      env RUST_LOG="${RUST_LOG:-info}" "$LOCAL_AWS_BIN" --repos "$REPOS" --bind "$HOST:$aws_port" --region us-east-1
+      env RUST_LOG="${RUST_LOG:-info}" LOCAL_AWS_IDENTITIES="$IDENTITIES" \
+      "$LOCAL_AWS_BIN" --repos "$REPOS" --bind "$HOST:$aws_port" --region us-east-1
   fi
 
   write_env "$moto_port" "$aws_port"
