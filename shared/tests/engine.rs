@@ -473,3 +473,52 @@ fn findings_snapshot() -> TestResult {
     insta::assert_json_snapshot!(findings);
     Ok(())
 }
+
+#[test]
+fn a_scanner_can_ignore_pragmas() -> TestResult {
+    // GIVEN a key on a line with a pragma
+    let text = format!("k = \"{AKID}\"  # codewarden:allow\n");
+    // WHEN scanned by a scanner that ignores pragmas THEN it is reported
+    let strict = builtin()?.ignoring_pragmas();
+    assert_eq!(strict.scan(text.as_bytes()).len(), 1);
+    // AND a scanner derived from it for other rules ignores them too
+    let derived = strict.with_rules(Rules::builtin()?);
+    assert_eq!(derived.scan(text.as_bytes()).len(), 1);
+    Ok(())
+}
+
+#[test]
+fn keyed_fingerprints_still_match_unkeyed_baselines() -> TestResult {
+    // GIVEN a finding of the unkeyed scanner accepted in a baseline (as
+    // `codewarden scan --write-baseline` writes it)
+    let text = format!("aws_access_key_id = {AKID}\n");
+    let unkeyed = builtin()?.scan(text.as_bytes());
+    let mut baseline = Baseline::new();
+    baseline.add("prod.env", &unkeyed[0]);
+    // WHEN the deployment's keyed scanner finds the same key
+    let key = shared::scan::FingerprintKey::new(*b"a-deployment-key-of-32-bytes!!!!")?;
+    let keyed = builtin()?.with_fingerprint_key(key).scan(text.as_bytes());
+    // THEN its fingerprint is another (keyed) one, yet the baseline accepts it
+    assert_ne!(keyed[0].fingerprint, unkeyed[0].fingerprint);
+    assert!(baseline.contains(&keyed[0]));
+    // AND the unkeyed hash never appears when the finding is printed or serialized
+    let shown = format!("{:?} {}", keyed[0], serde_json::to_string(&keyed[0])?);
+    assert!(!shown.contains(&unkeyed[0].fingerprint), "{shown}");
+    Ok(())
+}
+
+#[test]
+fn generic_passwords_are_masked_without_a_prefix() -> TestResult {
+    // GIVEN a human-chosen password in an assignment
+    let text = "db_password = \"Tr0ub4dor&3horse\"\n";
+    let findings = builtin()?.scan(text.as_bytes());
+    // THEN a loose rule reports it and nothing of it is shown
+    assert!(
+        !findings.is_empty(),
+        "the generic password rule should report it"
+    );
+    for finding in &findings {
+        assert_eq!(finding.masked, "***", "{finding:?}");
+    }
+    Ok(())
+}

@@ -243,6 +243,7 @@ mod tests {
             fingerprint: "f".into(),
             confidence: Confidence::High,
             severity: Severity::High,
+            baseline_key: Default::default(),
         }
     }
 

@@ -91,8 +91,13 @@ impl Baseline {
         self.entries.push(entry);
     }
 
+    /// Whether `finding` is accepted: its fingerprint, keyed or not, is
+    /// in the baseline (a baseline written by `codewarden scan` without
+    /// the deployment's key holds unkeyed fingerprints).
     pub fn contains(&self, finding: &Finding) -> bool {
         self.index.contains(&finding.fingerprint)
+            || (!finding.baseline_key.as_str().is_empty()
+                && self.index.contains(finding.baseline_key.as_str()))
     }
 
     pub fn entries(&self) -> &[BaselineEntry] {
@@ -142,6 +147,7 @@ mod tests {
             end_column: 21,
             masked: "AKIA***".into(),
             fingerprint: fp.into(),
+            baseline_key: Default::default(),
             confidence: Confidence::High,
             severity: Severity::High,
         }

@@ -51,8 +51,19 @@ pub struct RepoConfig {
     allow_regexes: Vec<Regex>,
     disabled_rules: Vec<String>,
     extra_rules: Vec<RuleSpec>,
+    /// The `[allow]` entries as written, for [`RepoConfig::allow_entries`].
+    entries: AllowEntries,
     /// Where the text came from, for error messages.
     name: String,
+}
+
+/// The `[allow]` entries of a `.codewarden.toml`, as written: what a
+/// change of the file loosens or tightens.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AllowEntries {
+    pub paths: Vec<String>,
+    pub regexes: Vec<String>,
+    pub rules: Vec<String>,
 }
 
 impl Default for RepoConfig {
@@ -63,6 +74,7 @@ impl Default for RepoConfig {
             allow_regexes: Vec::new(),
             disabled_rules: Vec::new(),
             extra_rules: Vec::new(),
+            entries: AllowEntries::default(),
         }
     }
 }
@@ -131,10 +143,34 @@ impl RepoConfig {
         Ok(RepoConfig {
             allow_paths,
             allow_regexes,
+            entries: AllowEntries {
+                paths: file.allow.paths,
+                regexes: file.allow.regexes,
+                rules: file.allow.rules.clone(),
+            },
             disabled_rules: file.allow.rules,
             extra_rules: file.rules,
             name: name.to_string(),
         })
+    }
+
+    /// The `[allow]` entries as written.
+    pub fn allow_entries(&self) -> &AllowEntries {
+        &self.entries
+    }
+
+    /// This configuration without its `[allow]` section: its own
+    /// `[[rules]]` still add detection, nothing is allowed. For
+    /// deployments whose policy forbids repository-level allowlists.
+    pub fn without_allowlists(&self) -> RepoConfig {
+        RepoConfig {
+            allow_paths: GlobSet::empty(),
+            allow_regexes: Vec::new(),
+            disabled_rules: Vec::new(),
+            extra_rules: self.extra_rules.clone(),
+            entries: AllowEntries::default(),
+            name: self.name.clone(),
+        }
     }
 
     /// Where the configuration came from (`.codewarden.toml` unless given

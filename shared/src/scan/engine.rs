@@ -4,7 +4,10 @@
 use std::ops::Range;
 
 use super::filters;
-use super::finding::{DropReason, Dropped, Finding, ScanOutcome, fingerprint, mask};
+use super::finding::{
+    BaselineKey, DropReason, Dropped, Finding, FingerprintKey, ScanOutcome, fingerprint,
+    fingerprint_with, mask_for,
+};
 use super::rules::{Rule, Rules, RulesInner, Window};
 
 /// Inputs with a NUL byte in their first 8 KiB are treated as binary.
@@ -36,6 +39,9 @@ pub fn looks_binary(input: &[u8]) -> bool {
 #[derive(Debug, Clone)]
 pub struct Scanner {
     rules: Rules,
+    key: Option<std::sync::Arc<FingerprintKey>>,
+    /// Whether `codewarden:allow` comments are honoured.
+    pragmas: bool,
 }
 
 /// A regex match of one rule, before filtering.
@@ -64,7 +70,37 @@ impl Scanner {
     pub fn new(rules: &Rules) -> Scanner {
         Scanner {
             rules: rules.clone(),
+            key: None,
+            pragmas: true,
         }
+    }
+
+    /// This scanner, reporting secrets on lines with a `codewarden:allow`
+    /// comment too (a pragma is written by whoever pushes the secret).
+    pub fn ignoring_pragmas(mut self) -> Scanner {
+        self.pragmas = false;
+        self
+    }
+
+    /// This scanner, fingerprinting with `key` (HMAC-SHA256) instead of
+    /// plain SHA-256.
+    pub fn with_fingerprint_key(mut self, key: FingerprintKey) -> Scanner {
+        self.key = Some(std::sync::Arc::new(key));
+        self
+    }
+
+    /// A scanner of `rules` with this scanner's fingerprint key.
+    pub fn with_rules(&self, rules: &Rules) -> Scanner {
+        Scanner {
+            rules: rules.clone(),
+            key: self.key.clone(),
+            pragmas: self.pragmas,
+        }
+    }
+
+    /// Whether findings are fingerprinted with a key.
+    pub fn is_keyed(&self) -> bool {
+        self.key.is_some()
     }
 
     /// The rules this scanner runs.
@@ -135,10 +171,10 @@ impl Scanner {
             let rule = &inner.rules[c.rule];
             if inner.allow_regexes.iter().any(|re| re.is_match(secret)) {
                 dropped.push((c, DropReason::AllowlistRegex));
-            } else if pragma_allows(input, &c.whole, rule.id()) {
+            } else if self.pragmas && pragma_allows(input, &c.whole, rule.id()) {
                 dropped.push((c, DropReason::Pragma));
             } else {
-                findings.push(finding(rule, input, &c, lines));
+                findings.push(finding(rule, self.key.as_deref(), input, &c, lines));
             }
         }
         findings
@@ -160,8 +196,8 @@ impl Scanner {
                         rule_id: rule.id().to_string(),
                         line,
                         column,
-                        masked: mask(secret),
-                        fingerprint: fingerprint(rule.id(), secret),
+                        masked: mask_for(loose(rule), secret),
+                        fingerprint: fingerprint_with(self.key.as_deref(), rule.id(), secret),
                         reason,
                     }
                 })
@@ -181,7 +217,19 @@ fn rank(rule: &Rule, index: usize) -> (bool, u8, std::cmp::Reverse<usize>) {
     )
 }
 
-fn finding(rule: &Rule, input: &[u8], c: &Candidate, lines: &LineIndex) -> Finding {
+/// A loose rule: generic or of low confidence. Its secrets are often
+/// human-chosen passwords, shown without any prefix.
+fn loose(rule: &Rule) -> bool {
+    rule.generic || rule.confidence() == super::rules::Confidence::Low
+}
+
+fn finding(
+    rule: &Rule,
+    key: Option<&FingerprintKey>,
+    input: &[u8],
+    c: &Candidate,
+    lines: &LineIndex,
+) -> Finding {
     let secret = &input[c.secret.clone()];
     let (line, column) = lines.position(c.secret.start);
     let (end_line, end_column) = lines.position(c.secret.end);
@@ -192,10 +240,11 @@ fn finding(rule: &Rule, input: &[u8], c: &Candidate, lines: &LineIndex) -> Findi
         column,
         end_line,
         end_column,
-        masked: mask(secret),
-        fingerprint: fingerprint(rule.id(), secret),
+        masked: mask_for(loose(rule), secret),
+        fingerprint: fingerprint_with(key, rule.id(), secret),
         confidence: rule.confidence(),
         severity: rule.severity(),
+        baseline_key: BaselineKey(fingerprint(rule.id(), secret)),
     }
 }
 

@@ -4,6 +4,7 @@
 
 use std::fmt;
 
+use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -25,11 +26,73 @@ pub struct Finding {
     pub end_column: usize,
     /// At most 4 leading characters (at most a quarter of the secret), then `***`.
     pub masked: String,
-    /// Hex SHA-256 of `rule_id`, a 0 byte, and the secret: stable across
-    /// positions and files, so it identifies the secret for baselines.
+    /// Identifies the secret, stable across positions and files: hex
+    /// HMAC-SHA256 of `rule_id`, a 0 byte and the secret under the
+    /// scanner's [`FingerprintKey`] (the deployment's key), or plain hex
+    /// SHA-256 of the same bytes when the scanner has no key (the CLI by
+    /// default).
     pub fingerprint: String,
     pub confidence: Confidence,
     pub severity: Severity,
+    /// The unkeyed SHA-256 fingerprint, for matching baselines written
+    /// without the key. In memory only: never serialized, never printed.
+    #[serde(skip)]
+    pub baseline_key: BaselineKey,
+}
+
+/// A finding's unkeyed fingerprint (see [`Finding::baseline_key`]). Its
+/// `Debug` shows nothing: a plain hash of a short password can be
+/// reversed by brute force, so it must not reach a log.
+#[derive(Clone, Default, PartialEq, Eq, Hash)]
+pub struct BaselineKey(pub(crate) String);
+
+impl BaselineKey {
+    pub(crate) fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for BaselineKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("BaselineKey(..)")
+    }
+}
+
+/// The key findings are fingerprinted with (HMAC-SHA256). A deployment
+/// keeps one in Secrets Manager, so that a fingerprint in an alert, a
+/// comment or a report cannot be checked against guessed passwords by
+/// anyone without the key. `Debug` never shows it.
+#[derive(Clone)]
+pub struct FingerprintKey(Vec<u8>);
+
+impl FingerprintKey {
+    /// The shortest key accepted, in bytes.
+    pub const MIN_LEN: usize = 16;
+
+    /// A key of at least [`FingerprintKey::MIN_LEN`] bytes.
+    pub fn new(bytes: impl Into<Vec<u8>>) -> Result<FingerprintKey, FingerprintKeyError> {
+        let bytes = bytes.into();
+        if bytes.len() < Self::MIN_LEN {
+            return Err(FingerprintKeyError { len: bytes.len() });
+        }
+        Ok(FingerprintKey(bytes))
+    }
+}
+
+impl fmt::Debug for FingerprintKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "FingerprintKey({} bytes)", self.0.len())
+    }
+}
+
+/// A fingerprint key that is too short.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "the fingerprint key has {len} bytes, at least {} are needed",
+    FingerprintKey::MIN_LEN
+)]
+pub struct FingerprintKeyError {
+    pub len: usize,
 }
 
 /// A candidate the engine matched and then dropped, with the reason.
@@ -137,6 +200,17 @@ pub(crate) fn mask(secret: &[u8]) -> String {
     out
 }
 
+/// The mask of a secret that a loose rule found (`password = ...`): no
+/// prefix at all, because the first characters of a human-chosen password
+/// are a large part of it. Token-shaped secrets keep [`mask`]'s prefix.
+pub(crate) fn mask_for(loose: bool, secret: &[u8]) -> String {
+    if loose {
+        "***".to_string()
+    } else {
+        mask(secret)
+    }
+}
+
 /// Hex SHA-256 of `rule_id`, a 0 byte, and the secret.
 pub(crate) fn fingerprint(rule_id: &str, secret: &[u8]) -> String {
     let mut h = Sha256::new();
@@ -144,6 +218,29 @@ pub(crate) fn fingerprint(rule_id: &str, secret: &[u8]) -> String {
     h.update([0u8]);
     h.update(secret);
     hex::encode(h.finalize())
+}
+
+/// Hex HMAC-SHA256 under `key` of `rule_id`, a 0 byte, and the secret.
+pub(crate) fn keyed_fingerprint(key: &FingerprintKey, rule_id: &str, secret: &[u8]) -> String {
+    // HMAC takes a key of any length: `new_from_slice` cannot fail.
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&key.0)
+        .unwrap_or_else(|_| unreachable!("HMAC accepts any key length"));
+    mac.update(rule_id.as_bytes());
+    mac.update(&[0u8]);
+    mac.update(secret);
+    hex::encode(mac.finalize().into_bytes())
+}
+
+/// The fingerprint a scanner reports: keyed when it has a key.
+pub(crate) fn fingerprint_with(
+    key: Option<&FingerprintKey>,
+    rule_id: &str,
+    secret: &[u8],
+) -> String {
+    match key {
+        Some(key) => keyed_fingerprint(key, rule_id, secret),
+        None => fingerprint(rule_id, secret),
+    }
 }
 
 #[cfg(test)]
@@ -176,6 +273,49 @@ mod tests {
         assert_ne!(a, fingerprint("rule-b", b"s3cr3t-value"));
         // AND the 0 separator keeps (id, secret) pairs apart
         assert_ne!(fingerprint("ab", b"c"), fingerprint("a", b"bc"));
+    }
+
+    #[test]
+    fn keyed_fingerprint_is_hmac_sha256_and_key_scoped() -> Result<(), FingerprintKeyError> {
+        // GIVEN a deployment key
+        let key = FingerprintKey::new(*b"0123456789abcdef-deployment")?;
+        // WHEN a secret is fingerprinted with it
+        let keyed = keyed_fingerprint(&key, "rule-a", b"s3cr3t-value");
+        // THEN it is HMAC-SHA256 of the same bytes (checked with Python:
+        // hmac.new(b'0123456789abcdef-deployment', b'rule-a\0s3cr3t-value', 'sha256'))
+        assert_eq!(
+            keyed,
+            "78949ea098f5f3aa139fc38fe9eb77ee8bbb2e213c04492d35faec24f3cc4bc3"
+        );
+        // AND differs from the unkeyed one and from another key's
+        assert_ne!(keyed, fingerprint("rule-a", b"s3cr3t-value"));
+        let other = FingerprintKey::new(*b"another-deployment-key")?;
+        assert_ne!(keyed, keyed_fingerprint(&other, "rule-a", b"s3cr3t-value"));
+        assert_eq!(fingerprint_with(None, "r", b"x"), fingerprint("r", b"x"));
+        Ok(())
+    }
+
+    #[test]
+    fn keys_are_long_enough_and_never_printed() {
+        // GIVEN a short key THEN it is refused, saying why
+        let short = FingerprintKey::new(*b"short");
+        assert_eq!(short.map(|_| ()), Err(FingerprintKeyError { len: 5 }));
+        // AND a key's Debug shows its length only
+        let key =
+            FingerprintKey::new(*b"0123456789abcdef-deployment").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(format!("{key:?}"), "FingerprintKey(27 bytes)");
+        assert_eq!(
+            format!("{:?}", BaselineKey("abc".into())),
+            "BaselineKey(..)"
+        );
+    }
+
+    #[test]
+    fn loose_rules_show_no_prefix() {
+        // GIVEN a human-chosen password found by a generic rule
+        // THEN nothing of it is shown; a token keeps its type prefix
+        assert_eq!(mask_for(true, b"Summer2026!"), "***");
+        assert_eq!(mask_for(false, b"AKIAZ7Q3XK2LMNB4RT6Y"), "AKIA***");
     }
 
     proptest! {

@@ -81,9 +81,11 @@ mod validate;
 
 pub use baseline::{Baseline, BaselineEntry};
 pub use check::{CheckFailure, CheckProblem};
-pub use config::RepoConfig;
+pub use config::{AllowEntries, RepoConfig};
 pub use engine::{Scanner, looks_binary};
-pub use finding::{DropReason, Dropped, Finding, ScanOutcome};
+pub use finding::{
+    BaselineKey, DropReason, Dropped, Finding, FingerprintKey, FingerprintKeyError, ScanOutcome,
+};
 pub use rules::{Confidence, Rule, RuleProblem, Rules, RulesError, Severity};
 
 /// Errors of the scan module outside rule compilation: a repository's
