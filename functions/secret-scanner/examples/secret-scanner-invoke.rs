@@ -21,7 +21,7 @@ async fn main() -> anyhow::Result<()> {
     let config = Config::from_env()?;
     let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     let clients = Clients::new(&sdk, &config);
-    let deps = SdkDeps::new(config, clients)?;
+    let deps = SdkDeps::load(config, clients).await?;
     let outcome = handle(event, &deps).await?;
     println!("{}", serde_json::to_string(&outcome)?);
     Ok(())

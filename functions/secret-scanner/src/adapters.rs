@@ -36,6 +36,32 @@ where
     }
 }
 
+/// The key fingerprints are computed with: the secret's string (trimmed)
+/// or binary value, at least [`FingerprintKey::MIN_LEN`] bytes. The value
+/// is never logged or put in an error.
+///
+/// [`FingerprintKey::MIN_LEN`]: shared::scan::FingerprintKey::MIN_LEN
+pub async fn fingerprint_key(
+    client: &aws_sdk_secretsmanager::Client,
+    secret_id: &str,
+) -> Result<shared::scan::FingerprintKey, Error> {
+    let output = client
+        .get_secret_value()
+        .secret_id(secret_id)
+        .send()
+        .await
+        .map_err(|e| aws_error("GetSecretValue", e))?;
+    let bytes = match (output.secret_string(), output.secret_binary()) {
+        (Some(text), _) => text.trim().as_bytes().to_vec(),
+        (None, Some(blob)) => blob.as_ref().to_vec(),
+        (None, None) => Vec::new(),
+    };
+    shared::scan::FingerprintKey::new(bytes).map_err(|e| Error::FingerprintKey {
+        secret: secret_id.to_owned(),
+        problem: e.to_string(),
+    })
+}
+
 /// The service error code of an SDK error, if it is one.
 fn code<E: ProvideErrorMetadata>(error: &SdkError<E, HttpResponse>) -> Option<&str> {
     match error {

@@ -3,6 +3,8 @@
 
 use shared::notify::Format;
 
+use crate::trust::AllowlistPolicy;
+
 #[derive(Clone, Debug)]
 pub struct Config {
     /// `FINDINGS_TOPIC_ARN`: the SNS topic alerts go to.
@@ -40,6 +42,14 @@ pub struct Config {
     /// summary comment on it; what `codewarden protect`'s approval rule
     /// template waits for.
     pub pull_request_approval: bool,
+    /// `REPOSITORY_ALLOWLISTS` (`allowed`, the default, or `forbidden`):
+    /// whether repositories may allow findings (`.codewarden.toml`
+    /// `[allow]`, the baseline, `codewarden:allow` comments).
+    pub allowlist_policy: AllowlistPolicy,
+    /// `FINGERPRINT_KEY_SECRET_ARN`: the Secrets Manager secret whose
+    /// value keys the findings' fingerprints (HMAC-SHA256). Unset: plain
+    /// SHA-256, as the CLI computes them (a warning at cold start).
+    pub fingerprint_key_secret: Option<String>,
 }
 
 /// A setting that is missing or malformed. Retrying cannot help: fix the
@@ -118,6 +128,17 @@ impl Config {
                 None => true,
                 Some(_) => flag("PULL_REQUEST_APPROVAL")?,
             },
+            allowlist_policy: match get("REPOSITORY_ALLOWLISTS").as_deref().map(str::trim) {
+                None | Some("allowed") => AllowlistPolicy::Allowed,
+                Some("forbidden") => AllowlistPolicy::Forbidden,
+                Some(_) => {
+                    return Err(ConfigError::Invalid {
+                        name: "REPOSITORY_ALLOWLISTS",
+                        problem: "expected allowed or forbidden".to_owned(),
+                    });
+                }
+            },
+            fingerprint_key_secret: get("FINGERPRINT_KEY_SECRET_ARN"),
             repository_filter: get("CODEWARDEN_REPOSITORY_FILTER")
                 .map(|patterns| repository_filter(&patterns))
                 .transpose()
@@ -168,6 +189,8 @@ mod tests {
         assert_eq!(config.marker_prefix, "secret-scanner/markers/");
         assert!(config.watches("anything"));
         assert!(config.pull_request_approval);
+        assert_eq!(config.allowlist_policy, AllowlistPolicy::Allowed);
+        assert_eq!(config.fingerprint_key_secret, None);
         Ok(())
     }
 
@@ -201,6 +224,16 @@ mod tests {
         assert_eq!(
             err.map(|e| e.to_string()).as_deref(),
             Some("CONCURRENCY is invalid: expected a number from 1 to 64")
+        );
+        let err = Config::from_lookup(lookup(&[
+            ("FINDINGS_TOPIC_ARN", "t"),
+            ("REPORT_BUCKET", "r"),
+            ("REPOSITORY_ALLOWLISTS", "none"),
+        ]))
+        .err();
+        assert_eq!(
+            err.map(|e| e.to_string()).as_deref(),
+            Some("REPOSITORY_ALLOWLISTS is invalid: expected allowed or forbidden")
         );
     }
 }

@@ -30,6 +30,10 @@ pub enum Error {
     /// `.codewarden.toml`) do not compile. Messages never quote the input.
     #[error("the detection rules do not compile: {0}")]
     Rules(#[from] shared::scan::RulesError),
+    /// The fingerprint key secret (`FINGERPRINT_KEY_SECRET_ARN`) has no
+    /// usable value. Never holds the value.
+    #[error("the fingerprint key in secret {secret} is unusable: {problem}")]
+    FingerprintKey { secret: String, problem: String },
     /// Per-item failures, collected (never only logged): the first few
     /// messages and whether any of them is retryable.
     #[error("{count} of the scan's steps failed, e.g. {first}")]
@@ -43,7 +47,10 @@ pub enum Error {
 impl Error {
     pub fn is_retryable(&self) -> bool {
         match self {
-            Self::InvalidEvent(_) | Self::Rules(_) | Self::NotFound { .. } => false,
+            Self::InvalidEvent(_)
+            | Self::Rules(_)
+            | Self::NotFound { .. }
+            | Self::FingerprintKey { .. } => false,
             Self::Aws { retryable, .. } | Self::Partial { retryable, .. } => *retryable,
         }
     }
@@ -53,6 +60,7 @@ impl Error {
         match self {
             Self::InvalidEvent(_) => "InvalidEvent",
             Self::Rules(_) => "InvalidRules",
+            Self::FingerprintKey { .. } => "InvalidFingerprintKey",
             Self::NotFound { .. } => "NotFound",
             _ if self.is_retryable() => "Retryable",
             _ => "AwsError",

@@ -22,7 +22,8 @@ use crate::ports::{
 };
 use crate::protection::{self, Verdict};
 use crate::report::{self, AlertContext, Truncation, comment_text, token};
-use crate::scanning::{CommitScan, ScannerCache, repo_scanner, scan_commit};
+use crate::scanning::{CommitScan, RepoScanner, ScannerCache, repo_scanner, scan_commit};
+use crate::trust::trusted_revision;
 use crate::walk::{Walk, first_parents, stops};
 use crate::{Error, adapters};
 
@@ -246,7 +247,16 @@ where
     let truncation = Truncation {
         stopped_at: walk.stopped_at.clone(),
     };
-    let scans = scan_all(deps, repository, &to_scan).await?;
+    let before = match detail.event {
+        RepositoryEventKind::ReferenceUpdated => detail.old_commit_id.as_deref(),
+        _ => None,
+    };
+    let branch = match detail.reference_type {
+        Some(ReferenceType::Tag) => None,
+        _ => detail.reference_name.as_deref(),
+    };
+    let trusted = trusted_scanner(deps, repository, branch, before).await?;
+    let scans = scan_all(deps, repository, &to_scan, &trusted).await?;
     let context = AlertContext {
         repository: repository.to_owned(),
         region: event.region.clone().unwrap_or_default(),
@@ -334,7 +344,12 @@ where
     )
     .await?;
     let (to_scan, already) = not_yet_reported(deps, repository, walk.commits).await?;
-    let scans = scan_all(deps, repository, &to_scan).await?;
+    let destination_branch = detail
+        .destination_reference
+        .as_deref()
+        .map(|r| r.trim_start_matches("refs/heads/"));
+    let trusted = trusted_scanner(deps, repository, destination_branch, Some(destination)).await?;
+    let scans = scan_all(deps, repository, &to_scan, &trusted).await?;
 
     // The pull request's own diff (merge base to source tip): a comment at
     // each line of the source tip that holds a secret.
@@ -344,7 +359,7 @@ where
         author: None,
         summary: String::new(),
     };
-    let net = scan_all(deps, repository, std::slice::from_ref(&net))
+    let net = scan_all(deps, repository, std::slice::from_ref(&net), &trusted)
         .await?
         .remove(0);
     let pr = detail.pull_request_id.as_str();
@@ -589,29 +604,46 @@ where
     Ok((to_scan, already))
 }
 
-/// Scans each commit with the repository's configuration at that commit;
-/// the results in the order of `commits`.
+/// The engine with the repository's trusted configuration (see
+/// [`crate::trust`]) for an event on `branch` whose tip was `before`.
+async fn trusted_scanner<S, C, N, T, P>(
+    deps: &Deps<S, C, N, T, P>,
+    repository: &str,
+    branch: Option<&str>,
+    before: Option<&str>,
+) -> Result<RepoScanner, Error>
+where
+    S: CommitSource,
+{
+    let revision = trusted_revision(&deps.source, repository, branch, before).await?;
+    info!(repository, trusted = ?revision, "configuration trusted");
+    repo_scanner(
+        &deps.source,
+        &deps.cache,
+        &deps.scanner,
+        repository,
+        revision.as_deref(),
+        deps.config.allowlist_policy,
+    )
+    .await
+}
+
+/// Scans each commit with the repository's trusted configuration; the
+/// results in the order of `commits`.
 async fn scan_all<S, C, N, T, P>(
     deps: &Deps<S, C, N, T, P>,
     repository: &str,
     commits: &[CommitInfo],
+    trusted: &RepoScanner,
 ) -> Result<Vec<CommitScan>, Error>
 where
     S: CommitSource,
 {
     let results: Vec<Result<CommitScan, Error>> = stream::iter(commits)
         .map(|commit| async move {
-            let repo = repo_scanner(
-                &deps.source,
-                &deps.cache,
-                &deps.scanner,
-                repository,
-                &commit.id,
-            )
-            .await?;
             scan_commit(
                 &deps.source,
-                &repo,
+                trusted,
                 repository,
                 commit,
                 deps.config.concurrency,

@@ -11,6 +11,8 @@
 //! - [`protection`]: approving or not a pull request, and its summary
 //!   comment (pure);
 //! - [`ports`] / [`adapters`]: the capabilities, and them over the AWS SDK;
+//! - [`trust`]: which `.codewarden.toml` and baseline are trusted, and
+//!   what a push changes in them;
 //! - [`config`]: the environment, read once;
 //! - [`setup`]: the approval rule template of push protection
 //!   (`codewarden protect`).
@@ -24,6 +26,7 @@ pub mod protection;
 pub mod report;
 pub mod scanning;
 pub mod setup;
+pub mod trust;
 pub mod walk;
 
 use std::sync::Arc;
@@ -38,6 +41,8 @@ pub struct Clients {
     pub codecommit: aws_sdk_codecommit::Client,
     pub sns: aws_sdk_sns::Client,
     pub s3: aws_sdk_s3::Client,
+    /// For the fingerprint key, at cold start.
+    pub secrets: aws_sdk_secretsmanager::Client,
 }
 
 impl Clients {
@@ -55,6 +60,7 @@ impl Clients {
                     .force_path_style(config.s3_force_path_style)
                     .build(),
             ),
+            secrets: aws_sdk_secretsmanager::Client::new(sdk),
         }
     }
 }
@@ -75,10 +81,16 @@ pub fn codecommit_client(
 
 impl SdkDeps {
     /// The SDK-backed dependencies; compiles the detection rules.
+    /// Fingerprints are plain SHA-256 until
+    /// [`SdkDeps::with_fingerprint_key`].
     pub fn new(config: Config, clients: Clients) -> Result<Self, shared::scan::RulesError> {
         let source = adapters::CodeCommitSource::new(clients.codecommit, config.concurrency);
+        let mut scanner = shared::scan::Scanner::new(shared::scan::Rules::builtin()?);
+        if config.allowlist_policy == trust::AllowlistPolicy::Forbidden {
+            scanner = scanner.ignoring_pragmas();
+        }
         Ok(Self {
-            scanner: Arc::new(shared::scan::Scanner::new(shared::scan::Rules::builtin()?)),
+            scanner: Arc::new(scanner),
             cache: scanning::ScannerCache::default(),
             comments: source.clone(),
             pull_requests: source.clone(),
@@ -93,5 +105,35 @@ impl SdkDeps {
             },
             config,
         })
+    }
+}
+
+impl SdkDeps {
+    /// What `main` builds at cold start: [`SdkDeps::new`], fingerprinting
+    /// with the key of `FINGERPRINT_KEY_SECRET_ARN` when it is set (a
+    /// warning when not).
+    pub async fn load(config: Config, clients: Clients) -> Result<Self, Error> {
+        let key = match &config.fingerprint_key_secret {
+            Some(secret_id) => Some(adapters::fingerprint_key(&clients.secrets, secret_id).await?),
+            None => {
+                tracing::warn!(
+                    "FINGERPRINT_KEY_SECRET_ARN is not set: fingerprints are plain SHA-256, which can be checked against guessed passwords"
+                );
+                None
+            }
+        };
+        let mut deps = SdkDeps::new(config, clients)?;
+        if let Some(key) = key {
+            deps.use_fingerprint_key(key);
+        }
+        Ok(deps)
+    }
+}
+
+impl<S, C, N, T, P> Deps<S, C, N, T, P> {
+    /// Fingerprints findings with `key` from now on (see
+    /// [`adapters::fingerprint_key`]).
+    pub fn use_fingerprint_key(&mut self, key: shared::scan::FingerprintKey) {
+        self.scanner = Arc::new(self.scanner.as_ref().clone().with_fingerprint_key(key));
     }
 }

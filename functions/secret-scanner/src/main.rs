@@ -10,7 +10,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let config = Config::from_env()?;
     let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     let clients = Clients::new(&sdk, &config);
-    let deps = &SdkDeps::new(config, clients)?;
+    let deps = &SdkDeps::load(config, clients).await?;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
         handle(event.payload, deps)
     }))

@@ -117,6 +117,14 @@ pub fn token(parts: &[&str]) -> String {
 /// The comment posted at the line of a finding (Markdown, as the
 /// CodeCommit console renders it). Only the rule and the masked preview.
 pub fn comment_text(finding: &Finding) -> String {
+    if finding.rule_id == crate::trust::SUPPRESSION_RULE_ID {
+        return format!(
+            "**codewarden: this commit loosens what the scanner reports** (`{id}`)\n\n             Change: {change}\n\n             The scanner keeps using the default branch's version until this change is on \
+             the default branch: review it as you would a change to the scanner itself.",
+            id = finding.rule_id,
+            change = finding.masked,
+        );
+    }
     format!(
         "**codewarden: possible {name}** (`{id}`, severity {severity}, confidence {confidence})\n\n\
          Value: `{masked}` (fingerprint `{fingerprint}`)\n\n\

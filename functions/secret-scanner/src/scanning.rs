@@ -1,8 +1,9 @@
 //! What text of a commit is scanned, and how: the lines the commit adds
 //! (GetDifferences, then GetBlobDifferences per file, with bounded
 //! concurrency), through the detection engine with the repository's
-//! `.codewarden.toml` and baseline at that commit. Enumeration of commits
-//! is in [`crate::walk`]; where findings go is in [`crate::report`].
+//! trusted `.codewarden.toml` and baseline (see [`crate::trust`]: the
+//! default branch's, not the pushed commit's). Enumeration of commits is
+//! in [`crate::walk`]; where findings go is in [`crate::report`].
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -15,8 +16,9 @@ use tracing::{info, warn};
 
 use crate::Error;
 use crate::ports::{AddedLine, BlobChange, ChangedFile, CommitInfo, CommitSource, SUBMODULE_MODE};
+use crate::trust::{AllowlistPolicy, suppression_change};
 
-/// The baseline file read at the scanned commit, as `codewarden scan
+/// The baseline file read at the trusted revision, as `codewarden scan
 /// --write-baseline` names it in the README.
 pub const BASELINE_FILE: &str = ".codewarden-baseline.json";
 
@@ -46,11 +48,12 @@ pub struct CommitScan {
     pub allowed_files: usize,
 }
 
-/// The detection engine as a repository configures it at one commit.
+/// The detection engine as a repository's trusted configuration sets it up.
 pub struct RepoScanner {
     pub scanner: Arc<Scanner>,
     pub config: RepoConfig,
     pub baseline: Baseline,
+    pub policy: AllowlistPolicy,
 }
 
 /// Compiled scanners by `.codewarden.toml` text, so that the commits of a
@@ -64,13 +67,19 @@ pub struct ScannerCache {
 const CACHE_ENTRIES: usize = 32;
 
 impl ScannerCache {
-    fn get_or_compile(&self, text: &str, config: &RepoConfig) -> Result<Arc<Scanner>, Error> {
+    fn get_or_compile(
+        &self,
+        text: &str,
+        config: &RepoConfig,
+        default: &Scanner,
+    ) -> Result<Arc<Scanner>, Error> {
         let key = hex::encode(Sha256::digest(text.as_bytes()));
         if let Some(found) = self.lock().get(&key) {
             return Ok(found.clone());
         }
         let rules = Rules::builtin()?.with_config(config)?;
-        let scanner = Arc::new(Scanner::new(&rules));
+        // The default scanner's fingerprint key and pragma setting.
+        let scanner = Arc::new(default.with_rules(&rules));
         let mut map = self.lock();
         if map.len() >= CACHE_ENTRIES {
             map.clear();
@@ -86,31 +95,45 @@ impl ScannerCache {
     }
 }
 
-/// The engine as the repository configures it at `commit`: its
-/// `.codewarden.toml` and `.codewarden-baseline.json` (GetFile). An invalid
-/// file is logged (without quoting it) and ignored, so the scan goes on
-/// with the built-in rules: a broken config must not silence the scanner.
+/// The engine as the repository configures it at `revision` (a commit or
+/// a branch: the trusted revision of [`crate::trust::trusted_revision`];
+/// `None`: the built-in rules): its `.codewarden.toml` and
+/// `.codewarden-baseline.json` (GetFile). An invalid file is logged
+/// (without quoting it) and ignored, so the scan goes on with the built-in
+/// rules: a broken config must not silence the scanner. With
+/// [`AllowlistPolicy::Forbidden`] the `[allow]` section and the baseline
+/// are dropped (the `[[rules]]` kept).
 pub async fn repo_scanner<S: CommitSource>(
     source: &S,
     cache: &ScannerCache,
     default: &Arc<Scanner>,
     repository: &str,
-    commit: &str,
+    revision: Option<&str>,
+    policy: AllowlistPolicy,
 ) -> Result<RepoScanner, Error> {
-    let (config_file, baseline_file) = futures_util::try_join!(
-        source.file(repository, commit, RepoConfig::FILE_NAME),
-        source.file(repository, commit, BASELINE_FILE),
-    )?;
     let mut out = RepoScanner {
         scanner: default.clone(),
         config: RepoConfig::default(),
         baseline: Baseline::new(),
+        policy,
     };
+    let Some(commit) = revision else {
+        return Ok(out);
+    };
+    let (config_file, baseline_file) = futures_util::try_join!(
+        source.file(repository, commit, RepoConfig::FILE_NAME),
+        source.file(repository, commit, BASELINE_FILE),
+    )?;
     if let Some(bytes) = config_file {
         let text = String::from_utf8_lossy(&bytes);
         let name = format!("{commit}:{}", RepoConfig::FILE_NAME);
-        match RepoConfig::from_toml_named(&text, &name) {
-            Ok(config) => match cache.get_or_compile(&text, &config) {
+        let parsed = RepoConfig::from_toml_named(&text, &name).map(|config| match policy {
+            AllowlistPolicy::Allowed => config,
+            AllowlistPolicy::Forbidden => config.without_allowlists(),
+        });
+        // The cache is keyed by text: the policy is one per deployment.
+        match parsed {
+            Ok(config) => match cache.get_or_compile(&text, &config, default) {
                 Ok(scanner) => {
                     out.scanner = scanner;
                     out.config = config;
@@ -122,7 +145,9 @@ pub async fn repo_scanner<S: CommitSource>(
             Err(error) => warn!(repository, commit, error = %error, "repository config ignored"),
         }
     }
-    if let Some(bytes) = baseline_file {
+    if let Some(bytes) = baseline_file
+        && policy == AllowlistPolicy::Allowed
+    {
         match Baseline::from_json(&String::from_utf8_lossy(&bytes)) {
             Ok(baseline) => out.baseline = baseline,
             Err(error) => warn!(repository, commit, error = %error, "baseline ignored"),
@@ -177,7 +202,7 @@ pub async fn scan_commit<S: CommitSource>(
     let parent = commit.parents.first().map(String::as_str);
     let files = source.changed_files(repository, parent, &commit.id).await?;
     let results: Vec<Result<FileOutcome, Error>> = stream::iter(files)
-        .map(|file| scan_file(source, repo, repository, file, max_blob_bytes))
+        .map(|file| scan_file(source, repo, repository, &commit.id, file, max_blob_bytes))
         .buffer_unordered(concurrency.max(1))
         .collect()
         .await;
@@ -220,14 +245,30 @@ async fn scan_file<S: CommitSource>(
     source: &S,
     repo: &RepoScanner,
     repository: &str,
+    commit: &str,
     file: ChangedFile,
     max_blob_bytes: u64,
 ) -> Result<FileOutcome, Error> {
     if file.mode == SUBMODULE_MODE {
         return Ok(FileOutcome::Skipped(|s| s.submodule += 1));
     }
+    let mut findings = Vec::new();
+    if repo.policy == AllowlistPolicy::Allowed
+        && (file.path == RepoConfig::FILE_NAME || file.path == BASELINE_FILE)
+        && let Some(after) = source.file(repository, commit, &file.path).await?
+        && let Some(finding) = suppression_change(&file.path, &after, &repo.config, &repo.baseline)
+    {
+        findings.push(FileFinding {
+            path: file.path.clone(),
+            finding,
+        });
+    }
     if repo.config.path_allowed(&file.path) {
-        return Ok(FileOutcome::Allowed);
+        return Ok(if findings.is_empty() {
+            FileOutcome::Allowed
+        } else {
+            FileOutcome::Findings(findings)
+        });
     }
     let change = source
         .added_lines(
@@ -252,14 +293,15 @@ async fn scan_file<S: CommitSource>(
     if looks_binary(&sample) {
         return Ok(FileOutcome::Skipped(|s| s.binary += 1));
     }
-    let findings = scan_added(&repo.scanner, &lines)
-        .into_iter()
-        .filter(|f| !repo.baseline.contains(f))
-        .map(|finding| FileFinding {
-            path: file.path.clone(),
-            finding,
-        })
-        .collect();
+    findings.extend(
+        scan_added(&repo.scanner, &lines)
+            .into_iter()
+            .filter(|f| !repo.baseline.contains(f))
+            .map(|finding| FileFinding {
+                path: file.path.clone(),
+                finding,
+            }),
+    );
     Ok(FileOutcome::Findings(findings))
 }
 
