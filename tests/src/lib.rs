@@ -9,6 +9,8 @@ use std::process::Command;
 use anyhow::{Context, Result, bail};
 use local_aws::{Config, Server};
 
+pub mod scanner;
+
 /// A running `local-aws` with its own temporary directory of repositories.
 pub struct LocalAws {
     pub server: Server,

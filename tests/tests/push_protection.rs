@@ -5,66 +5,30 @@
 //! MergePullRequestByFastForward refuses what it has not approved. S3 and
 //! SNS are moto's (from `.local/env`).
 
-use std::collections::BTreeMap;
-use std::path::PathBuf;
-
 use anyhow::{Context, Result, bail};
 use aws_sdk_codecommit::types::Target;
-use e2e::{
-    LocalAws, SCANNER_ACCESS_KEY, SCANNER_ROLE, TopicQueue, commit_file, create_bucket, git,
-    init_repo, moto_s3, moto_sdk_config, unique_name,
-};
+use e2e::scanner::ScannerStack;
+use e2e::{SCANNER_ROLE, commit_file, git, init_repo, unique_name};
 use secret_scanner::setup::{Protected, Protection, approver_for_role, protect};
-use secret_scanner::{ApprovalStatus, Clients, Config, Outcome, SdkDeps, handle};
+use secret_scanner::{ApprovalStatus, Outcome, handle};
 use serde_json::{Value, json};
 
 const AWS_KEY: &str = "AKIAZ7Q3XK2LMNB4RT6Y";
 
-struct Stack {
-    aws: LocalAws,
-    deps: SdkDeps,
-    /// The developer: author of the pull requests.
-    dev: aws_sdk_codecommit::Client,
-    sqs: aws_sdk_sqs::Client,
-    topic: TopicQueue,
-    repository: String,
-    repo: PathBuf,
+/// The scanner's stack, plus the developer's side: `codecommit` is the
+/// default caller, the pull requests' author.
+struct Stack(ScannerStack);
+
+impl std::ops::Deref for Stack {
+    type Target = ScannerStack;
+    fn deref(&self) -> &ScannerStack {
+        &self.0
+    }
 }
 
 impl Stack {
     async fn start(settings: &[(&str, &str)]) -> Result<Self> {
-        let moto = moto_sdk_config().await?;
-        let s3 = moto_s3(&moto);
-        let sqs = aws_sdk_sqs::Client::new(&moto);
-        let bucket = create_bucket(&s3, "findings").await?;
-        let topic = TopicQueue::create(&aws_sdk_sns::Client::new(&moto), &sqs, "findings").await?;
-        let mut env: BTreeMap<&str, String> = BTreeMap::from([
-            ("FINDINGS_TOPIC_ARN", topic.topic_arn.clone()),
-            ("REPORT_BUCKET", bucket),
-            ("S3_FORCE_PATH_STYLE", "true".to_owned()),
-        ]);
-        for (name, value) in settings {
-            env.insert(name, (*value).to_owned());
-        }
-        let config = Config::from_lookup(|name| env.get(name).cloned())?;
-        let aws = LocalAws::start().await?;
-        let repository = unique_name("repo");
-        let repo = init_repo(&aws.repos_dir(), &repository)?;
-        let mut clients = Clients::new(&moto, &config);
-        clients.codecommit = secret_scanner::codecommit_client(
-            &aws.sdk_config_as(SCANNER_ACCESS_KEY).await,
-            &config,
-        );
-        let deps = SdkDeps::new(config, clients)?;
-        Ok(Self {
-            dev: aws.codecommit().await,
-            aws,
-            deps,
-            sqs,
-            topic,
-            repository,
-            repo,
-        })
+        Ok(Self(ScannerStack::start(settings).await?))
     }
 
     /// `codewarden protect` for this stack: the scanner's role, every
@@ -79,16 +43,12 @@ impl Stack {
                 .map(secret_scanner::config::repository_filter)
                 .transpose()?,
         };
-        Ok(protect(&self.dev, &protection).await?)
-    }
-
-    fn commit(&self, file: &str, contents: &str, message: &str) -> Result<String> {
-        commit_file(&self.repo, file, contents.as_bytes(), message)
+        Ok(protect(&self.codecommit, &protection).await?)
     }
 
     async fn open_pull_request(&self, branch: &str) -> Result<String> {
         let out = self
-            .dev
+            .codecommit
             .create_pull_request()
             .title(format!("Merge {branch}"))
             .targets(
@@ -117,7 +77,7 @@ impl Stack {
         let path = format!("{}/../events/{sample}.json", env!("CARGO_MANIFEST_DIR"));
         let mut event: Value = serde_json::from_str(&std::fs::read_to_string(path)?)?;
         let got = self
-            .dev
+            .codecommit
             .get_pull_request()
             .pull_request_id(pr)
             .send()
@@ -148,7 +108,7 @@ impl Stack {
 
     async fn revision(&self, pr: &str) -> Result<String> {
         let got = self
-            .dev
+            .codecommit
             .get_pull_request()
             .pull_request_id(pr)
             .send()
@@ -163,7 +123,7 @@ impl Stack {
     /// EvaluatePullRequestApprovalRules of the current revision.
     async fn approved(&self, pr: &str) -> Result<bool> {
         let out = self
-            .dev
+            .codecommit
             .evaluate_pull_request_approval_rules()
             .pull_request_id(pr)
             .revision_id(self.revision(pr).await?)
@@ -175,7 +135,7 @@ impl Stack {
     /// The comments on the pull request without a location (the summary).
     async fn summaries(&self, pr: &str) -> Result<Vec<String>> {
         let out = self
-            .dev
+            .codecommit
             .get_comments_for_pull_request()
             .pull_request_id(pr)
             .send()
@@ -190,7 +150,7 @@ impl Stack {
     }
 
     async fn merge(&self, pr: &str) -> Result<(), aws_sdk_codecommit::Error> {
-        self.dev
+        self.codecommit
             .merge_pull_request_by_fast_forward()
             .pull_request_id(pr)
             .repository_name(&self.repository)
@@ -219,7 +179,7 @@ async fn setup_is_idempotent_and_follows_the_repository_filter() -> Result<()> {
     assert_eq!(second.repositories, first.repositories);
     assert!(first.failed.is_empty());
     let listed = stack
-        .dev
+        .codecommit
         .list_associated_approval_rule_templates_for_repository()
         .repository_name("sandbox")
         .send()
@@ -232,7 +192,7 @@ async fn setup_is_idempotent_and_follows_the_repository_filter() -> Result<()> {
         destinations: Vec::new(),
         repository_filter: None,
     };
-    let err = protect(&stack.dev, &conflicting).await.err();
+    let err = protect(&stack.codecommit, &conflicting).await.err();
     assert!(
         err.as_ref()
             .is_some_and(|e| e.to_string().contains("exists with other content")),
@@ -288,7 +248,7 @@ async fn a_leaky_pull_request_is_blocked_until_the_fix_then_merges() -> Result<(
     assert!(summaries[0].contains("passed"), "{}", summaries[0]);
     assert!(stack.approved(&pr).await?);
     let states = stack
-        .dev
+        .codecommit
         .get_pull_request_approval_states()
         .pull_request_id(&pr)
         .revision_id(stack.revision(&pr).await?)

@@ -446,10 +446,9 @@ async fn a_redelivered_event_gives_one_alert_and_one_comment() -> Result<()> {
 
 #[tokio::test]
 async fn the_repository_allowlist_and_baseline_apply() -> Result<()> {
-    // GIVEN a .codewarden.toml allowing fixtures/, and a baseline
+    // GIVEN main with a .codewarden.toml allowing fixtures/, and a baseline
     // accepting the GitHub token (as `codewarden scan --write-baseline` does)
     let stack = Stack::start().await?;
-    let c1 = stack.commit("README.md", "# app\n", "init")?;
     let scanner = shared::scan::Scanner::new(shared::scan::Rules::builtin()?);
     let known = format!("export GITHUB_TOKEN={GITHUB_TOKEN}\n");
     let mut baseline = shared::scan::Baseline::new();
@@ -461,12 +460,14 @@ async fn the_repository_allowlist_and_baseline_apply() -> Result<()> {
         stack.repo.join(".codewarden-baseline.json"),
         baseline.to_json()?,
     )?;
-    std::fs::write(stack.repo.join("deploy.sh"), &known)?;
-    stack.commit(
+    let c1 = stack.commit(
         ".codewarden.toml",
         "[allow]\npaths = [\"fixtures/**\"]\n",
         "config",
     )?;
+    // AND a push adding the known token, a fixture and a line with a pragma
+    std::fs::write(stack.repo.join("deploy.sh"), &known)?;
+    stack.commit("README.md", "# app\n", "deploy script")?;
     std::fs::create_dir_all(stack.repo.join("fixtures"))?;
     std::fs::write(stack.repo.join("fixtures/keys.env"), env_file(AWS_KEY))?;
     let c3 = stack.commit(

@@ -1,0 +1,206 @@
+//! The secret scanner's test stack, shared by its end-to-end tests: its
+//! own local-aws (in process) and repository, its own bucket, topic and
+//! queue in moto, and the function's SDK dependencies pointed at them,
+//! CodeCommit called as the scanner's role.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+use secret_scanner::{Clients, Config, Outcome, SdkDeps, handle};
+use serde_json::{Value, json};
+
+use crate::{
+    Delivered, LocalAws, SCANNER_ACCESS_KEY, TopicQueue, commit_file, create_bucket, init_repo,
+    moto_s3, moto_sdk_config, unique_name,
+};
+
+/// One test's scanner stack.
+pub struct ScannerStack {
+    pub aws: LocalAws,
+    pub deps: SdkDeps,
+    pub config: Config,
+    /// moto's SDK configuration, for more clients (Secrets Manager, ...).
+    pub moto: aws_config::SdkConfig,
+    pub s3: aws_sdk_s3::Client,
+    pub sqs: aws_sdk_sqs::Client,
+    /// CodeCommit as the default caller (not the scanner).
+    pub codecommit: aws_sdk_codecommit::Client,
+    pub topic: TopicQueue,
+    pub repository: String,
+    /// The repository's git directory (local-aws serves it).
+    pub repo: PathBuf,
+}
+
+impl ScannerStack {
+    /// A stack with the function's settings plus `settings`
+    /// (`(name, value)` environment entries).
+    pub async fn start(settings: &[(&str, &str)]) -> Result<Self> {
+        let moto = moto_sdk_config().await?;
+        let s3 = moto_s3(&moto);
+        let sns = aws_sdk_sns::Client::new(&moto);
+        let sqs = aws_sdk_sqs::Client::new(&moto);
+        let bucket = create_bucket(&s3, "findings").await?;
+        let topic = TopicQueue::create(&sns, &sqs, "findings").await?;
+        let mut env: BTreeMap<&str, String> = BTreeMap::from([
+            ("FINDINGS_TOPIC_ARN", topic.topic_arn.clone()),
+            ("REPORT_BUCKET", bucket),
+            ("S3_FORCE_PATH_STYLE", "true".to_owned()),
+        ]);
+        for (name, value) in settings {
+            env.insert(name, (*value).to_owned());
+        }
+        let config = Config::from_lookup(|name| env.get(name).cloned())?;
+        let aws = LocalAws::start().await?;
+        let repository = unique_name("repo");
+        let repo = init_repo(&aws.repos_dir(), &repository)?;
+        let local = aws.sdk_config_as(SCANNER_ACCESS_KEY).await;
+        let mut clients = Clients::new(&moto, &config);
+        clients.codecommit = secret_scanner::codecommit_client(&local, &config);
+        let deps = SdkDeps::new(config.clone(), clients)?;
+        Ok(Self {
+            codecommit: aws.codecommit().await,
+            aws,
+            deps,
+            config,
+            moto,
+            s3,
+            sqs,
+            topic,
+            repository,
+            repo,
+        })
+    }
+
+    /// The handler, called as Lambda calls it.
+    pub async fn invoke(&self, event: Value) -> Result<Outcome> {
+        Ok(handle(event, &self.deps).await?)
+    }
+
+    /// Writes and commits one file; the new commit id.
+    pub fn commit(&self, file: &str, contents: &str, message: &str) -> Result<String> {
+        commit_file(&self.repo, file, contents.as_bytes(), message)
+    }
+
+    /// Commits one file on `branch` (created from the current branch if
+    /// new), then checks `main` out again: the served repository's `HEAD`
+    /// is its default branch, as in CodeCommit.
+    pub fn commit_on(
+        &self,
+        branch: &str,
+        file: &str,
+        contents: &str,
+        message: &str,
+    ) -> Result<String> {
+        let known = crate::git(
+            &self.repo,
+            &[
+                "rev-parse",
+                "--verify",
+                "-q",
+                &format!("refs/heads/{branch}"),
+            ],
+        )
+        .is_ok();
+        if known {
+            crate::git(&self.repo, &["checkout", "-q", branch])?;
+        } else {
+            crate::git(&self.repo, &["checkout", "-q", "-b", branch])?;
+        }
+        let id = self.commit(file, contents, message);
+        crate::git(&self.repo, &["checkout", "-q", "main"])?;
+        id
+    }
+
+    /// A push event for `branch` of this repository (`old`: `None` for a
+    /// new branch).
+    pub fn push(&self, branch: &str, old: Option<&str>, new: &str) -> Result<Value> {
+        let mut event = sample_event("codecommit-push")?;
+        let detail = &mut event["detail"];
+        detail["repositoryName"] = json!(self.repository);
+        detail["referenceName"] = json!(branch);
+        detail["referenceFullName"] = json!(format!("refs/heads/{branch}"));
+        detail["commitId"] = json!(new);
+        match old {
+            Some(old) => detail["oldCommitId"] = json!(old),
+            None => {
+                detail["event"] = json!("referenceCreated");
+                if let Some(d) = detail.as_object_mut() {
+                    d.remove("oldCommitId");
+                }
+            }
+        }
+        Ok(event)
+    }
+
+    /// The findings report of `commit`, if written.
+    pub async fn report(&self, commit: &str) -> Result<Option<Value>> {
+        let key = self.config.report_key(&self.repository, commit);
+        match self
+            .s3
+            .get_object()
+            .bucket(&self.config.report_bucket)
+            .key(&key)
+            .send()
+            .await
+        {
+            Ok(object) => {
+                let bytes = object.body.collect().await?.into_bytes();
+                Ok(Some(serde_json::from_slice(&bytes)?))
+            }
+            Err(e) if format!("{e:?}").contains("NoSuchKey") => Ok(None),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Every comment on the commit `after` (compared with `before`).
+    pub async fn commit_comments(&self, before: Option<&str>, after: &str) -> Result<Vec<Value>> {
+        let out = self
+            .codecommit
+            .get_comments_for_compared_commit()
+            .repository_name(&self.repository)
+            .set_before_commit_id(before.map(str::to_owned))
+            .after_commit_id(after)
+            .send()
+            .await?;
+        let mut all = Vec::new();
+        for group in out.comments_for_compared_commit_data() {
+            let location = group.location();
+            for comment in group.comments() {
+                all.push(json!({
+                    "path": location.and_then(|l| l.file_path()),
+                    "line": location.and_then(|l| l.file_position()),
+                    "content": comment.content(),
+                    "token": comment.client_request_token(),
+                }));
+            }
+        }
+        Ok(all)
+    }
+
+    /// Every message the queue holds now.
+    pub async fn received(&self) -> Result<Vec<Delivered>> {
+        self.topic.delivered(&self.sqs).await
+    }
+
+    /// The one alert the queue holds now (an error if not exactly one).
+    pub async fn one_message(&self) -> Result<Delivered> {
+        let mut messages = self.received().await?;
+        if messages.len() != 1 {
+            bail!("expected exactly one alert, got {}", messages.len());
+        }
+        Ok(messages.remove(0))
+    }
+
+    /// local-aws's API call counts, by operation.
+    pub async fn calls(&self) -> Result<BTreeMap<String, u64>> {
+        Ok(serde_json::from_value(self.aws.admin_get("/calls").await?)?)
+    }
+}
+
+/// A sample event of `events/` (real shapes).
+pub fn sample_event(name: &str) -> Result<Value> {
+    let path = format!("{}/../events/{name}.json", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {path}"))?;
+    Ok(serde_json::from_str(&text)?)
+}
