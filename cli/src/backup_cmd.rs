@@ -89,7 +89,12 @@ pub fn run(command: &BackupsCommand) -> Result<u8> {
         Ok::<_, repo_backup::Error>(manifests)
     })?;
     match format {
-        ListFormat::Json => println!("{}", serde_json::to_string_pretty(&manifests)?),
+        // Each record with the full refs after it, replayed from the deltas
+        // the manifest stores.
+        ListFormat::Json => {
+            let expanded: Vec<Manifest> = manifests.iter().map(Manifest::expanded).collect();
+            println!("{}", serde_json::to_string_pretty(&expanded)?);
+        }
         ListFormat::Human => print!("{}", human(&manifests, repo.is_some())),
     }
     Ok(EXIT_OK)
@@ -120,14 +125,14 @@ fn human(manifests: &[Manifest], detailed: bool) -> String {
             "  {:>5}  {:<11}  {:<25}  {:>5}  {:>12}  sha256",
             "seq", "kind", "created", "refs", "bytes"
         );
-        for b in &m.bundles {
+        for (b, refs) in m.states() {
             let _ = writeln!(
                 out,
                 "  {:>5}  {:<11}  {:<25}  {:>5}  {:>12}  {}{}",
                 b.seq,
                 if b.full { "full" } else { "incremental" },
                 b.created_at.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
-                b.refs.len(),
+                refs.len(),
                 b.size,
                 b.sha256.get(..16).unwrap_or(&b.sha256),
                 if b.deleted.is_empty() {

@@ -103,16 +103,19 @@ async fn restores_a_bundle_git_wrote_and_lists_it() -> Result<()> {
             .filter_map(|l| l.split_once(' '))
             .map(|(n, o)| (n.to_owned(), o.to_owned()))
             .collect();
-    // AND it is in the bucket with its manifest
+    // AND it is in the bucket with its manifest, in format 1 (a snapshot of
+    // every ref per record), as backups made before format 2 have it
     let key = bundle_key("app", 1, &sha256);
     let mut manifest = Manifest::new("app");
+    manifest.format = 1;
     manifest.bundles.push(BundleRecord {
         seq: 1,
         key: key.clone(),
         full: true,
         created_at: chrono::Utc::now(),
         prerequisites: Vec::new(),
-        refs: refs.clone(),
+        refs: Some(refs.clone()),
+        updated: BTreeMap::new(),
         head: Some("refs/heads/main".into()),
         deleted: BTreeMap::new(),
         objects: 4,

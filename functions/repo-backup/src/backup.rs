@@ -109,7 +109,7 @@ pub async fn back_up(
             None => (Manifest::new(repository), None),
         };
         let known = manifest.latest().map(|b| RemoteState {
-            refs: b.refs.clone(),
+            refs: manifest.latest_refs(),
             head: b.head.clone(),
         });
         let full = manifest.latest().is_none() || manifest.incrementals_since_full() >= full_every;
@@ -118,7 +118,7 @@ pub async fn back_up(
         let url = git.url(repository);
         let name = repository.to_owned();
         let previous = if full { None } else { known.clone() };
-        let known_for_sync = known.clone();
+        let known_for_sync = known;
         let started = std::time::Instant::now();
         let built = tokio::task::spawn_blocking(move || -> Result<_, Error> {
             let (repo, state) = mirror::sync(&dir, &name, &url, &auth, known_for_sync.as_ref())?;
@@ -163,27 +163,25 @@ pub async fn back_up(
             "bundle written, uploading"
         );
         let uploaded = store.upload_bundle(&key, file.path(), size).await?;
-        let deleted: std::collections::BTreeMap<String, String> = known
-            .iter()
-            .flat_map(|k| k.refs.iter())
-            .filter(|(name, _)| !state.refs.contains_key(*name))
-            .map(|(n, o)| (n.clone(), o.clone()))
-            .collect();
-        let deleted_refs = deleted.len();
-        let mut next = manifest.clone();
-        next.bundles.push(BundleRecord {
-            seq,
-            key: key.clone(),
-            full,
-            created_at: Utc::now(),
-            prerequisites: written.prerequisites,
-            refs: state.refs,
-            head: state.head,
-            deleted,
-            objects: written.objects,
-            size,
-            sha256,
-        });
+        let mut next = manifest;
+        next.push(
+            BundleRecord {
+                seq,
+                key: key.clone(),
+                full,
+                created_at: Utc::now(),
+                prerequisites: written.prerequisites,
+                refs: None,
+                updated: Default::default(),
+                head: state.head,
+                deleted: Default::default(),
+                objects: written.objects,
+                size,
+                sha256,
+            },
+            &state.refs,
+        );
+        let deleted_refs = next.latest().map_or(0, |b| b.deleted.len());
         if store.save_manifest(&next, etag.as_deref()).await? {
             tracing::info!(
                 repository,
@@ -275,7 +273,8 @@ mod tests {
             full: true,
             created_at: now,
             prerequisites: Vec::new(),
-            refs: Default::default(),
+            refs: None,
+            updated: Default::default(),
             head: None,
             deleted: Default::default(),
             objects: 1,

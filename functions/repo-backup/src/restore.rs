@@ -1,6 +1,8 @@
 //! Restore: download a chain of bundles, verify every SHA-256 before
 //! touching the target, index each bundle's pack into a new bare repository
-//! with gix (no git binary), then write the refs the manifest records.
+//! with gix (no git binary), then write the refs the manifest records at
+//! that point (its records replayed, checked against the last bundle's
+//! header).
 
 use std::collections::BTreeMap;
 use std::io::BufReader;
@@ -9,7 +11,7 @@ use std::sync::atomic::AtomicBool;
 
 use gix::ObjectId;
 use shared::backup::bundle::sha256_hex;
-use shared::backup::{BundleHeader, BundleRecord, Manifest, Selector};
+use shared::backup::{BundleHeader, BundleRecord, Manifest, Refs, Selector};
 
 use crate::Error;
 use crate::ports::BackupStore;
@@ -54,6 +56,8 @@ pub async fn restore(
     }
     let manifest = manifest(store, repository).await?;
     let chain = manifest.chain(selector)?.to_vec();
+    let target = chain.last().map(|b| b.seq).unwrap_or_default();
+    let refs = manifest.refs_after(target).unwrap_or_default();
     let work = tempfile::tempdir().map_err(|e| Error::io("creating a temporary directory", e))?;
     let mut files = Vec::new();
     for record in &chain {
@@ -67,7 +71,7 @@ pub async fn restore(
     }
     let dest = dest.to_path_buf();
     let repository = repository.to_owned();
-    tokio::task::spawn_blocking(move || apply(&repository, &chain, &files, &dest))
+    tokio::task::spawn_blocking(move || apply(&repository, &chain, &refs, &files, &dest))
         .await
         .map_err(|e| Error::io("restore task", std::io::Error::other(e)))?
 }
@@ -110,9 +114,12 @@ pub fn verify(record: &BundleRecord, file: &Path) -> Result<(), Error> {
     Ok(())
 }
 
+/// Indexes the chain's packs into `dest` and writes `refs`, the state after
+/// the last bundle.
 fn apply(
     repository: &str,
     chain: &[BundleRecord],
+    refs: &Refs,
     files: &[PathBuf],
     dest: &Path,
 ) -> Result<Restored, Error> {
@@ -121,6 +128,7 @@ fn apply(
     let repo = gix::init_bare(dest)
         .map_err(|e| Error::git(repository, "creating the bare repository", e))?;
     let pack_dir = dest.join("objects").join("pack");
+    let mut last_header = None;
     for (record, file) in chain.iter().zip(files) {
         let input = std::fs::File::open(file)
             .map_err(|e| Error::io(format!("reading {}", file.display()), e))?;
@@ -157,16 +165,20 @@ fn apply(
             objects = outcome.index.num_objects,
             "bundle applied"
         );
+        last_header = Some(header);
     }
     let last = chain
         .last()
         .ok_or_else(|| Error::Chain(shared::backup::ChainError::Empty(repository.to_owned())))?;
+    if let Some(header) = &last_header {
+        check_header(last, refs, header)?;
+    }
     // The refs the manifest records at this point, written as packed-refs (a
     // plain, standard file), after checking that every tip arrived.
     let repo = gix::open(dest)
         .map_err(|e| Error::git(repository, "opening the restored repository", e))?;
     let mut packed = String::from("# pack-refs with: sorted \n");
-    for (name, oid) in &last.refs {
+    for (name, oid) in refs {
         let id = ObjectId::from_hex(oid.as_bytes())
             .map_err(|_| corrupt(last, "a ref is not an object id"))?;
         if !repo.has_object(id) {
@@ -185,13 +197,8 @@ fn apply(
     let head = last
         .head
         .clone()
-        .filter(|h| last.refs.contains_key(h))
-        .or_else(|| {
-            last.refs
-                .keys()
-                .find(|n| n.starts_with("refs/heads/"))
-                .cloned()
-        });
+        .filter(|h| refs.contains_key(h))
+        .or_else(|| refs.keys().find(|n| n.starts_with("refs/heads/")).cloned());
     if let Some(head) = &head {
         std::fs::write(dest.join("HEAD"), format!("ref: {head}\n"))
             .map_err(|e| Error::io(format!("writing {}/HEAD", dest.display()), e))?;
@@ -199,7 +206,42 @@ fn apply(
     Ok(Restored {
         seq: last.seq,
         applied: chain.iter().map(|b| b.seq).collect(),
-        refs: last.refs.clone(),
+        refs: refs.clone(),
         head,
     })
+}
+
+/// The branches and tags the manifest's records replay to must be those the
+/// bundle's header lists (a bundle header names every ref of its point): a
+/// damaged or misread record never restores quietly wrong refs.
+fn check_header(last: &BundleRecord, refs: &Refs, header: &BundleHeader) -> Result<(), Error> {
+    let backed_up = |name: &str| name.starts_with("refs/heads/") || name.starts_with("refs/tags/");
+    let listed: Refs = header
+        .refs
+        .iter()
+        .filter(|(name, _)| backed_up(name))
+        .cloned()
+        .collect();
+    let recorded: Refs = refs
+        .iter()
+        .filter(|(name, _)| backed_up(name))
+        .map(|(n, o)| (n.clone(), o.clone()))
+        .collect();
+    if listed == recorded {
+        return Ok(());
+    }
+    let differing = listed
+        .keys()
+        .chain(recorded.keys())
+        .find(|name| listed.get(*name) != recorded.get(*name))
+        .cloned()
+        .unwrap_or_default();
+    Err(corrupt(
+        last,
+        format!(
+            "the manifest's refs after it differ from the bundle header's (first: {differing}, manifest {}, header {})",
+            recorded.get(&differing).map_or("absent", String::as_str),
+            listed.get(&differing).map_or("absent", String::as_str),
+        ),
+    ))
 }

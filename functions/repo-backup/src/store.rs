@@ -206,11 +206,13 @@ impl BackupStore for S3Store {
                 source: Box::new(e),
             })?
             .into_bytes();
-        let manifest = serde_json::from_slice(&bytes).map_err(|source| Error::BadManifest {
-            bucket: self.bucket.clone(),
-            key,
-            source,
-        })?;
+        let manifest: Manifest =
+            serde_json::from_slice(&bytes).map_err(|source| Error::BadManifest {
+                bucket: self.bucket.clone(),
+                key,
+                source,
+            })?;
+        manifest.check_format()?;
         Ok(Some(Versioned { manifest, etag }))
     }
 

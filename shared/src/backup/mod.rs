@@ -3,8 +3,8 @@
 //! command (which reads them) must agree on.
 //!
 //! - [`manifest`]: `backups/<repo>/manifest.json`, the list of bundles with
-//!   the refs after each one, and the choice of the bundle chain to restore
-//!   (`--seq N`, `--at TIME`);
+//!   the refs each one changed (replayed into the refs at any point), and the
+//!   choice of the bundle chain to restore (`--seq N`, `--at TIME`);
 //! - [`bundle`]: the `# v2 git bundle` header (prerequisites, refs) written
 //!   before the pack, parsed back on restore, and SHA-256 verification.
 //!
@@ -14,7 +14,7 @@ pub mod bundle;
 pub mod manifest;
 
 pub use bundle::{BundleError, BundleHeader, Sha256Writer};
-pub use manifest::{BundleRecord, ChainError, Manifest, Selector};
+pub use manifest::{BundleRecord, ChainError, Manifest, Refs, Selector};
 
 /// Key prefix of one repository's backups.
 pub fn repo_prefix(repository: &str) -> String {
