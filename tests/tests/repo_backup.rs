@@ -667,6 +667,115 @@ fn git_stdin(dir: &Path, args: &[&str], input: &str) -> Result<String> {
     Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
 }
 
+/// Writes `contents` as a blob of `repo` (in no commit) and returns its id.
+fn loose_blob(repo: &Path, contents: &str) -> Result<String> {
+    git_stdin(repo, &["hash-object", "-w", "--stdin"], contents)
+}
+
+/// Restores the latest point of `repository` with stock git alone: `git
+/// clone --mirror` of the chain's full bundle, then `git bundle verify` and
+/// `git fetch --prune` of each incremental one, in order.
+async fn restore_with_stock_git(
+    store: &S3Store,
+    repository: &str,
+    work: &Path,
+    name: &str,
+) -> Result<PathBuf> {
+    let manifest = repo_backup::restore::manifest(store, repository).await?;
+    let chain = manifest.chain(Selector::Latest)?.to_vec();
+    let dest = work.join(name);
+    for (i, record) in chain.iter().enumerate() {
+        let file = work.join(format!("{name}-{}.bundle", record.seq));
+        ensure!(
+            store.download_bundle(&record.key, &file).await?,
+            "{} is missing",
+            record.key
+        );
+        let file = file.to_str().context("path")?;
+        if i == 0 {
+            git(work, &["clone", "-q", "--mirror", file, name])?;
+        } else {
+            git(&dest, &["bundle", "verify", "-q", file])?;
+            git(
+                &dest,
+                &[
+                    "fetch",
+                    "-q",
+                    "--prune",
+                    file,
+                    "+refs/heads/*:refs/heads/*",
+                    "+refs/tags/*:refs/tags/*",
+                ],
+            )?;
+        }
+    }
+    Ok(dest)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tags_of_trees_and_blobs_are_backed_up_and_restored_by_stock_git_and_codewarden()
+-> Result<()> {
+    let fx = Fixture::new().await?;
+    let src = &fx.source;
+    // GIVEN a repository with a tag of a blob, an annotated tag of a tree and
+    // an annotated tag of a blob, none of which any commit holds
+    commit_file(src, "README.md", b"# app\n", "first")?;
+    let blob = loose_blob(src, "a loose blob\n")?;
+    git(src, &["tag", "blob-tag", &blob])?;
+    let tree = git_stdin(
+        src,
+        &["mktree"],
+        &format!("100644 blob {blob}\tloose.txt\n"),
+    )?;
+    git(src, &["tag", "-a", "tree-tag", "-m", "a tree", &tree])?;
+    let other = loose_blob(src, "another loose blob\n")?;
+    git(
+        src,
+        &["tag", "-a", "blob-annotated", "-m", "a blob", &other],
+    )?;
+
+    // WHEN it is backed up THEN the full bundle is stored
+    let (seq, full, ..) = stored(&fx.back_up().await?)?;
+    assert_eq!((seq, full), (1, true));
+    // AND an incremental with a new commit and a new tag of a new blob
+    commit_file(src, "b.txt", b"b\n", "second")?;
+    let third = loose_blob(src, "a third loose blob\n")?;
+    git(src, &["tag", "blob-tag-2", &third])?;
+    assert_eq!(stored(&fx.back_up().await?)?.0, 2);
+    // AND one where a blob tag moves to the tree and an annotated one goes
+    git(src, &["tag", "-f", "blob-tag", &tree])?;
+    git(src, &["tag", "-d", "blob-annotated"])?;
+    let (seq, full, ..) = stored(&fx.back_up().await?)?;
+    assert_eq!((seq, full), (3, false));
+    assert_eq!(fx.manifest().await?.latest_refs(), refs(src)?);
+
+    // THEN `codewarden restore` gives the source's refs and objects back
+    let work = tempfile::tempdir()?;
+    let dest = work.path().join("restored.git");
+    repo_backup::restore::restore(&fx.store(), &fx.repo, Selector::Latest, &dest).await?;
+    assert_eq!(refs(&dest)?, refs(src)?);
+    assert_eq!(reachable_objects(&dest)?, reachable_objects(src)?);
+    git(&dest, &["fsck", "--full", "--strict", "--no-dangling"])?;
+    assert_eq!(
+        git(&dest, &["cat-file", "-p", "blob-tag-2"])?,
+        "a third loose blob"
+    );
+    assert_eq!(git(&dest, &["cat-file", "-t", "blob-tag"])?, "tree");
+    // AND so does stock git from the bundles alone (clone, then fetch)
+    let stock = restore_with_stock_git(&fx.store(), &fx.repo, work.path(), "stock.git").await?;
+    assert_eq!(refs(&stock)?, refs(src)?);
+    assert_eq!(reachable_objects(&stock)?, reachable_objects(src)?);
+    git(&stock, &["fsck", "--full", "--strict", "--no-dangling"])?;
+    // AND the earlier point still has the annotated tag of the blob
+    let dest2 = work.path().join("at-2.git");
+    repo_backup::restore::restore(&fx.store(), &fx.repo, Selector::Seq(2), &dest2).await?;
+    assert_eq!(
+        git(&dest2, &["cat-file", "-p", "blob-annotated^{blob}"])?,
+        "another loose blob"
+    );
+    Ok(())
+}
+
 /// The manifest object's size in S3.
 async fn manifest_size(fx: &Fixture) -> Result<u64> {
     let head = fx
@@ -744,6 +853,8 @@ async fn manifest_records_hold_only_ref_changes_and_replay_to_every_point() -> R
             record.seq,
             record.deleted
         );
+        // The one commit the push builds on, not every previous tip.
+        assert_eq!(record.prerequisites.len(), 1, "seq {}", record.seq);
     }
     // AND the manifest grows by a few hundred bytes per push, not by the
     // ~30 KB a copy of 400 refs takes

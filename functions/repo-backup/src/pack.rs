@@ -1,7 +1,8 @@
 //! Writes a git bundle from a local repository with gix, no git binary:
 //! the commits reachable from the new tips and not from the previous tips,
-//! their new trees and blobs, and the annotated tags, as one pack after the
-//! `# v2 git bundle` header.
+//! their new trees and blobs, the annotated tags, and the trees and blobs
+//! that refs point to directly, as one pack after the `# v2 git bundle`
+//! header.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -27,11 +28,30 @@ fn parse(repository: &str, hex: &str) -> Result<ObjectId, Error> {
         .map_err(|e| Error::git(repository, "parsing an object id", e))
 }
 
-/// The commit an object id finally points to (tags peeled), if any.
-fn peel_to_commit(repo: &gix::Repository, id: ObjectId) -> Option<ObjectId> {
+/// What a ref's object finally points to, its tags peeled.
+enum Peeled {
+    Commit(ObjectId),
+    /// A tree or a blob: `git tag NAME <tree or blob>`, directly or through
+    /// annotated tags.
+    TreeOrBlob,
+}
+
+fn peel(repo: &gix::Repository, id: ObjectId) -> Option<Peeled> {
     let object = repo.find_object(id).ok()?;
     let peeled = object.peel_tags_to_end().ok()?;
-    (peeled.kind == gix::object::Kind::Commit).then_some(peeled.id)
+    Some(match peeled.kind {
+        gix::object::Kind::Commit => Peeled::Commit(peeled.id),
+        gix::object::Kind::Tree | gix::object::Kind::Blob => Peeled::TreeOrBlob,
+        gix::object::Kind::Tag => return None,
+    })
+}
+
+/// The commit an object id finally points to (tags peeled), if any.
+fn peel_to_commit(repo: &gix::Repository, id: ObjectId) -> Option<ObjectId> {
+    match peel(repo, id)? {
+        Peeled::Commit(commit) => Some(commit),
+        Peeled::TreeOrBlob => None,
+    }
 }
 
 /// `id` and the tags it points to, while they are tags.
@@ -52,8 +72,12 @@ fn tag_chain(repo: &gix::Repository, mut id: ObjectId) -> Vec<ObjectId> {
 
 /// Writes a bundle of `refs` (`name -> oid`, the repository's whole state)
 /// to `out`. With `previous` tips (the state of the last backup), only what
-/// they do not reach goes in, and those of them present locally become the
-/// prerequisites; without, the bundle is full.
+/// they do not reach goes in, and the commits the new objects build on
+/// become the prerequisites; without, the bundle is full.
+///
+/// Refs to trees and blobs (`git tag NAME $(git hash-object -w FILE)`, an
+/// annotated tag of a tree) are kept like any other: when new or moved,
+/// their tags and the whole tree or the blob go in.
 pub fn write_bundle(
     repo: &gix::Repository,
     repository: &str,
@@ -63,53 +87,95 @@ pub fn write_bundle(
     mut out: impl Write,
 ) -> Result<Written, Error> {
     let mut tips = Vec::new();
+    // Commits of the refs that are new or moved.
+    let mut changed_commits = Vec::new();
     let mut tags = Vec::new();
+    let mut trees_and_blobs = Vec::new();
     for (name, oid) in refs {
         let id = parse(repository, oid)?;
-        match peel_to_commit(repo, id) {
-            Some(commit) => {
+        // A ref the previous backup had is in an earlier bundle.
+        let changed = previous.is_none_or(|p| p.get(name) != Some(oid));
+        match peel(repo, id) {
+            Some(Peeled::Commit(commit)) => {
                 tips.push(commit);
-                // Annotated tags that are new or moved (a tag the previous
-                // backup had is in an earlier bundle), with any tags they
-                // point to in turn.
-                let unchanged = previous.is_some_and(|p| p.get(name) == Some(oid));
-                if commit != id && !unchanged {
-                    tags.extend(tag_chain(repo, id));
+                if changed {
+                    changed_commits.push(commit);
+                    // Annotated tags, with any tags they point to in turn.
+                    if commit != id {
+                        tags.extend(tag_chain(repo, id));
+                    }
+                }
+            }
+            Some(Peeled::TreeOrBlob) => {
+                if changed {
+                    trees_and_blobs.push(id);
                 }
             }
             None => {
                 return Err(Error::git(
                     repository,
                     "reading a ref tip",
-                    format!("object {oid} is missing from the mirror or is not a commit or tag"),
+                    format!("object {oid} of {name} is missing from the mirror"),
                 ));
             }
         }
     }
     // A previous tip that a force push removed may be absent from a fresh
     // mirror: it cannot be hidden, so its objects are simply sent again.
-    let mut prerequisites: Vec<ObjectId> = previous
+    let mut hidden: Vec<ObjectId> = previous
         .into_iter()
         .flat_map(|p| p.values())
         .filter_map(|hex| ObjectId::from_hex(hex.as_bytes()).ok())
         .filter_map(|id| peel_to_commit(repo, id))
         .collect();
-    prerequisites.sort();
-    prerequisites.dedup();
+    hidden.sort();
+    hidden.dedup();
 
-    let commits: Vec<ObjectId> = repo
+    let mut commits = Vec::new();
+    let mut parents = Vec::new();
+    for info in repo
         .rev_walk(tips.iter().copied())
-        .with_hidden(prerequisites.iter().copied())
+        .with_hidden(hidden.iter().copied())
         .all()
         .map_err(|e| Error::git(repository, "walking the history", e))?
-        .map(|info| info.map(|info| info.id))
-        .collect::<Result<_, _>>()
-        .map_err(|e| Error::git(repository, "walking the history", e))?;
-    if commits.is_empty() && tags.is_empty() {
-        // Only deletions (or a ref moved back to an old commit): the tip
-        // commits alone, so that the pack is not empty.
-        tags.extend(tips.iter().copied());
+    {
+        let info = info.map_err(|e| Error::git(repository, "walking the history", e))?;
+        commits.push(info.id);
+        parents.extend(info.parent_ids.iter().copied());
     }
+    // The prerequisites: the hidden commits the new ones have as parents,
+    // and those a new or moved ref points to. Only these, as `git bundle
+    // create` does: every previous tip would make each manifest record and
+    // bundle header grow with the number of refs.
+    let walked: std::collections::HashSet<ObjectId> = commits.iter().copied().collect();
+    let mut prerequisites: Vec<ObjectId> = parents
+        .into_iter()
+        .chain(changed_commits)
+        .filter(|id| !walked.contains(id))
+        .collect();
+    if commits.is_empty() && tags.is_empty() && trees_and_blobs.is_empty() {
+        // Only deletions: one tip commit (known to the receiver), so that the
+        // pack is not empty; or, without any commit, the trees and blobs.
+        match head
+            .and_then(|h| refs.get(h))
+            .and_then(|oid| ObjectId::from_hex(oid.as_bytes()).ok())
+            .and_then(|id| peel_to_commit(repo, id))
+            .or_else(|| tips.first().copied())
+        {
+            Some(commit) => {
+                if hidden.binary_search(&commit).is_ok() {
+                    prerequisites.push(commit);
+                }
+                tags.push(commit);
+            }
+            None => trees_and_blobs.extend(
+                refs.values()
+                    .filter_map(|oid| ObjectId::from_hex(oid.as_bytes()).ok()),
+            ),
+        }
+    }
+    prerequisites.sort();
+    prerequisites.dedup();
 
     let mut db = repo
         .objects
@@ -143,6 +209,12 @@ pub fn write_bundle(
     // behind a prerequisite.
     let mut counts = count(commits, ObjectExpansion::TreeAdditionsComparedToAncestor)?;
     counts.extend(count(tags, ObjectExpansion::AsIs)?);
+    // The tags of trees and blobs, and the whole tree or the blob.
+    counts.extend(count(trees_and_blobs, ObjectExpansion::TreeContents)?);
+    // Each group is counted on its own: a tagged blob may also be in a new
+    // commit's tree, and a pack must hold an object once.
+    let mut seen = std::collections::HashSet::new();
+    counts.retain(|c| seen.insert(c.id));
     let objects = counts.len();
     let entries = output::entry::iter_from_counts(
         counts,
