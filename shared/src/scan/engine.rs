@@ -34,6 +34,62 @@ pub fn looks_binary(input: &[u8]) -> bool {
     input[..input.len().min(BINARY_SNIFF_LEN)].contains(&0)
 }
 
+/// Share of the sniffed UTF-16 code units, in percent, that must be ASCII
+/// (high byte 0, low byte not) for BOM-less input to pass as UTF-16LE.
+const UTF16LE_ASCII_PERCENT: usize = 75;
+
+/// The text of UTF-16 input, which [`looks_binary`] calls binary (every
+/// ASCII character has a NUL byte): with a byte order mark, little or big
+/// endian, or without one when its first 8 KiB look like mostly-ASCII
+/// UTF-16LE (what Windows tools such as PowerShell's `Out-File` and
+/// `regedit` write). The byte order mark is not part of the text.
+///
+/// `None` when the input is not UTF-16 text: an odd length, unpaired
+/// surrogates, or control characters other than tab, line feed, form feed
+/// and carriage return once decoded (images, archives, UTF-32). Callers
+/// decide what "not text" means; this never guesses further.
+pub fn decode_utf16(input: &[u8]) -> Option<String> {
+    let (body, little_endian) = match input {
+        [0xFF, 0xFE, rest @ ..] => (rest, true),
+        [0xFE, 0xFF, rest @ ..] => (rest, false),
+        _ if looks_utf16le(input) => (input, true),
+        _ => return None,
+    };
+    if !body.len().is_multiple_of(2) {
+        return None;
+    }
+    let units = body.chunks_exact(2).map(|pair| {
+        let pair = [pair[0], pair[1]];
+        if little_endian {
+            u16::from_le_bytes(pair)
+        } else {
+            u16::from_be_bytes(pair)
+        }
+    });
+    let text = char::decode_utf16(units)
+        .collect::<Result<String, _>>()
+        .ok()?;
+    let binary = text
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\t' | '\n' | '\r' | '\x0c'));
+    (!binary).then_some(text)
+}
+
+/// BOM-less UTF-16LE of mostly ASCII text: even length, and most code
+/// units of the first 8 KiB are an ASCII byte followed by a NUL.
+fn looks_utf16le(input: &[u8]) -> bool {
+    if input.len() < 2 || !input.len().is_multiple_of(2) {
+        return false;
+    }
+    let sniffed = &input[..input.len().min(BINARY_SNIFF_LEN)];
+    let units = sniffed.len() / 2;
+    let ascii = sniffed
+        .chunks_exact(2)
+        .filter(|pair| pair[1] == 0 && pair[0] != 0 && pair[0].is_ascii())
+        .count();
+    ascii * 100 >= units * UTF16LE_ASCII_PERCENT
+}
+
 /// Runs a rule set over byte inputs. Cheap to clone and to share between
 /// threads; holds no per-scan state.
 #[derive(Debug, Clone)]
@@ -586,6 +642,58 @@ mod tests {
         assert!(looks_binary(b"\x7fELF\x02\x01\x01\x00\x00"));
         assert!(!looks_binary(&late));
         assert!(!looks_binary(b""));
+    }
+
+    fn utf16(text: &str, bom: &[u8], little_endian: bool) -> Vec<u8> {
+        let mut out = bom.to_vec();
+        for unit in text.encode_utf16() {
+            out.extend(if little_endian {
+                unit.to_le_bytes()
+            } else {
+                unit.to_be_bytes()
+            });
+        }
+        out
+    }
+
+    #[test]
+    fn utf16_text_is_decoded_with_or_without_a_byte_order_mark() {
+        // GIVEN the same text as UTF-16LE and BE with a BOM, and LE without
+        let text = "[default]\r\nkey = café\r\n";
+        let le = utf16(text, &[0xFF, 0xFE], true);
+        let be = utf16(text, &[0xFE, 0xFF], false);
+        let bare = utf16(text, &[], true);
+        // THEN each is binary to git, and decodes to the text (BOM dropped)
+        for input in [&le, &be, &bare] {
+            assert!(looks_binary(input));
+            assert_eq!(decode_utf16(input).as_deref(), Some(text));
+        }
+        assert_eq!(decode_utf16(&[0xFF, 0xFE]).as_deref(), Some(""));
+    }
+
+    #[test]
+    fn real_binaries_and_utf8_are_not_utf16_text() {
+        // GIVEN a PNG header, a zip header, UTF-32LE, odd lengths, UTF-8,
+        // BOM-less big endian and an unpaired surrogate
+        let png = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR\0\0\0\x10\0\0\0\x10\x08\x06\0\0\0";
+        let zip = b"PK\x03\x04\x14\0\0\0\x08\0\0\0!\0\x9c\x8e\xa1\x1b";
+        let utf32 = b"\xFF\xFE\0\0a\0\0\0b\0\0\0";
+        let mut odd = utf16("key = value\n", &[], true);
+        odd.push(b'x');
+        let lone_surrogate = [0xFF, 0xFE, 0x00, 0xD8, b'a', 0];
+        // THEN none decodes
+        for input in [
+            &png[..],
+            &zip[..],
+            &utf32[..],
+            &odd,
+            "plain UTF-8, café\n".as_bytes(),
+            &utf16("key = value\n", &[], false),
+            &lone_surrogate,
+            b"",
+        ] {
+            assert_eq!(decode_utf16(input), None, "{input:?}");
+        }
     }
 
     #[test]

@@ -82,7 +82,7 @@ mod validate;
 pub use baseline::{Baseline, BaselineEntry};
 pub use check::{CheckFailure, CheckProblem};
 pub use config::{AllowEntries, RepoConfig};
-pub use engine::{Scanner, looks_binary};
+pub use engine::{Scanner, decode_utf16, looks_binary};
 pub use finding::{
     BaselineKey, DropReason, Dropped, Finding, FingerprintKey, FingerprintKeyError, ScanOutcome,
 };
