@@ -770,3 +770,329 @@ async fn no_planted_secret_leaves_unmasked() -> Result<()> {
     }
     Ok(())
 }
+
+/// The first 8 characters of a commit id, as the alert shortens it.
+fn short(commit: &str) -> &str {
+    &commit[..8]
+}
+
+impl Stack {
+    /// Fails when any of `secrets` appears in `message`, the reports of
+    /// `commits` or the comments on them (each compared with its parent).
+    async fn assert_masked(
+        &self,
+        secrets: &[&str],
+        message: &Delivered,
+        commits: &[(Option<&str>, &str)],
+    ) -> Result<()> {
+        let mut everything = message.raw.clone();
+        for (before, after) in commits {
+            if let Some(report) = self.report(after).await? {
+                everything.push_str(&report.to_string());
+            }
+            everything.push_str(&serde_json::to_string(
+                &self.commit_comments(*before, after).await?,
+            )?);
+        }
+        for secret in secrets {
+            assert!(!everything.contains(secret), "{secret} leaked");
+        }
+        Ok(())
+    }
+}
+
+/// `text` as UTF-16LE, after `bom` (empty: none).
+fn utf16le(text: &str, bom: bool) -> Vec<u8> {
+    let mut out = if bom { vec![0xFF, 0xFE] } else { Vec::new() };
+    for unit in text.encode_utf16() {
+        out.extend(unit.to_le_bytes());
+    }
+    out
+}
+
+/// PEM body lines of 64 characters from a small LCG: random-looking
+/// enough for the engine's entropy floor, and no real key.
+fn pem_body(seed: u64, lines: usize) -> Vec<String> {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut state = seed;
+    (0..lines)
+        .map(|_| {
+            (0..64)
+                .map(|_| {
+                    state = state
+                        .wrapping_mul(6_364_136_223_846_793_005)
+                        .wrapping_add(1_442_695_040_888_963_407);
+                    char::from(ALPHABET[usize::try_from(state >> 58).unwrap_or(0)])
+                })
+                .collect()
+        })
+        .collect()
+}
+
+fn rsa_key_file(body: &[String]) -> String {
+    format!(
+        "-----BEGIN RSA PRIVATE KEY-----\n{}\n-----END RSA PRIVATE KEY-----\n",
+        body.join("\n")
+    )
+}
+
+#[tokio::test]
+async fn a_truncated_walk_alerts_and_reports_incomplete_without_findings() -> Result<()> {
+    // GIVEN a clean push of three commits with MAX_COMMITS=2
+    let stack = Stack::start_with(&[("MAX_COMMITS", "2")]).await?;
+    let c1 = stack.commit("README.md", "# app\n", "init")?;
+    let c2 = stack.commit("a.txt", "a\n", "a")?;
+    let c3 = stack.commit("b.txt", "b\n", "b")?;
+    let c4 = stack.commit("c.txt", "c\n", "c")?;
+    // WHEN the push is scanned
+    let outcome = stack.invoke(stack.push("main", Some(&c1), &c4)?).await?;
+    // THEN two commits were scanned, and an alert says the rest was not
+    let (commits, findings, alert) = scanned(&outcome)?;
+    assert_eq!((commits, findings), (2, 0));
+    assert!(matches!(alert, AlertStatus::Sent { .. }), "{alert:?}");
+    let message = stack.one_message().await?;
+    assert!(
+        message.subject.contains("incomplete") && message.subject.contains("MAX_COMMITS"),
+        "{}",
+        message.subject
+    );
+    assert_eq!(message.attributes["complete"], "false");
+    assert_eq!(message.document["complete"], false);
+    assert!(
+        message.document["text"]
+            .as_str()
+            .is_some_and(|t| t.contains(&c2) && t.contains("NOT scanned")),
+        "{}",
+        message.document["text"]
+    );
+    // AND every report of the push is incomplete, naming the truncated walk
+    for commit in [&c3, &c4] {
+        let report = stack.report(commit).await?.context("no report")?;
+        assert_eq!(report["complete"], false);
+        assert_eq!(
+            report["notScanned"],
+            json!([{"path": "", "reason": "truncatedWalk"}])
+        );
+        assert_eq!(report["truncated"], true);
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn oversized_files_are_not_scanned_and_say_so() -> Result<()> {
+    // GIVEN a commit adding a file over MAX_BLOB_BYTES (5 KB > 4 KiB) and
+    // one over what CodeCommit returns (9 KB > 8000 here)
+    let stack = Stack::start_with(&[("MAX_BLOB_BYTES", "4096")]).await?;
+    let c1 = stack.commit("README.md", "# app\n", "init")?;
+    std::fs::write(stack.repo.join("big.env"), "# padding\n".repeat(500))?;
+    let c2 = stack.commit("huge.env", &"# padding\n".repeat(900), "assets")?;
+    local_aws::server::lock(&stack.aws.server.state().codecommit)
+        .limits
+        .max_blob_bytes = 8000;
+    // WHEN the push is scanned
+    let outcome = stack.invoke(stack.push("main", Some(&c1), &c2)?).await?;
+    // THEN no finding, but an alert naming each file and why
+    let (_, findings, alert) = scanned(&outcome)?;
+    assert_eq!(findings, 0);
+    assert!(matches!(alert, AlertStatus::Sent { .. }), "{alert:?}");
+    let message = stack.one_message().await?;
+    let text = message.document["text"].as_str().unwrap_or_default();
+    let expected = format!(
+        "not scanned: 2 files in {}: big.env (over 4 KiB), huge.env (over CodeCommit's size limit)",
+        short(&c2)
+    );
+    assert!(text.contains(&expected), "{expected} missing from:\n{text}");
+    assert_eq!(message.attributes["complete"], "false");
+    // AND the report lists them with their reasons, and keeps the counts
+    let report = stack.report(&c2).await?.context("no report")?;
+    assert_eq!(report["complete"], false);
+    assert_eq!(
+        report["notScanned"],
+        json!([
+            {"path": "big.env", "reason": "tooLarge"},
+            {"path": "huge.env", "reason": "fileTooLarge"},
+        ])
+    );
+    assert_eq!(report["skipped"]["tooLarge"], 2);
+    Ok(())
+}
+
+#[tokio::test]
+async fn utf16_files_are_decoded_and_scanned_at_the_right_line() -> Result<()> {
+    // GIVEN two UTF-16LE files (one with a byte order mark, one without)
+    // that a second commit changes, adding a key at line 3 and a token at
+    // line 2: CodeCommit calls both binary (NUL bytes)
+    let stack = Stack::start().await?;
+    std::fs::write(
+        stack.repo.join("settings.ini"),
+        utf16le("[default]\r\nregion = us-east-1\r\n", true),
+    )?;
+    let c1 = stack.commit("README.md", "# app\n", "init")?;
+    std::fs::write(
+        stack.repo.join("settings.ini"),
+        utf16le(
+            &format!(
+                "[default]\r\nregion = us-east-1\r\naws_access_key_id = {AWS_KEY}\r\noutput = json\r\n"
+            ),
+            true,
+        ),
+    )?;
+    let c2 = commit_file(
+        &stack.repo,
+        "deploy.ps1",
+        &utf16le(
+            &format!("# deploy\r\n$env:GITHUB_TOKEN = \"{GITHUB_TOKEN}\"\r\n"),
+            false,
+        ),
+        "keys in UTF-16",
+    )?;
+    let binary = stack
+        .codecommit
+        .get_differences()
+        .repository_name(&stack.repository)
+        .before_commit_specifier(&c1)
+        .after_commit_specifier(&c2)
+        .send()
+        .await?;
+    assert_eq!(binary.differences().len(), 2);
+    // WHEN the push is scanned
+    let outcome = stack.invoke(stack.push("main", Some(&c1), &c2)?).await?;
+    // THEN both secrets are found at their lines, and the report is complete
+    assert_eq!(scanned(&outcome)?.1, 2);
+    let report = stack.report(&c2).await?.context("no report")?;
+    let found: Vec<(&str, &str, i64)> = report["findings"]
+        .as_array()
+        .context("no findings")?
+        .iter()
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap_or_default(),
+                f["ruleId"].as_str().unwrap_or_default(),
+                f["line"].as_i64().unwrap_or_default(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        vec![
+            ("deploy.ps1", "github-pat-classic", 2),
+            ("settings.ini", "aws-access-key-id", 3),
+        ]
+    );
+    assert_eq!(report["complete"], true);
+    assert_eq!(report["notScanned"], json!([]));
+    assert_eq!(report["skipped"]["binary"], 0);
+    // AND the comments sit at those lines
+    let mut lines: Vec<(Value, Value)> = stack
+        .commit_comments(Some(&c1), &c2)
+        .await?
+        .into_iter()
+        .map(|c| (c["path"].clone(), c["line"].clone()))
+        .collect();
+    lines.sort_by_key(|(path, _)| path.to_string());
+    assert_eq!(
+        lines,
+        vec![
+            (json!("deploy.ps1"), json!(2)),
+            (json!("settings.ini"), json!(3))
+        ]
+    );
+    let message = stack.one_message().await?;
+    assert_eq!(message.attributes["complete"], "true");
+    stack
+        .assert_masked(&[AWS_KEY, GITHUB_TOKEN], &message, &[(Some(&c1), &c2)])
+        .await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn real_binaries_are_not_scanned_and_say_so() -> Result<()> {
+    // GIVEN a commit adding a PNG and a zip (which hold no UTF-16 text)
+    let stack = Stack::start().await?;
+    let c1 = stack.commit("README.md", "# app\n", "init")?;
+    let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR\0\0\0\x10\0\0\0\x10\x08\x06\0\0\0".to_vec();
+    png.extend_from_slice(b"\x1f\xf3\xffa\0\0\0\0IEND\xaeB`\x82");
+    std::fs::write(stack.repo.join("logo.png"), &png)?;
+    let zip =
+        b"PK\x03\x04\x14\0\0\0\x08\0\x00\x00!\0\x9c\x8e\xa1\x1b\x05\0\0\0\x03\0\0\0\x05\0\0\0a.txt";
+    let c2 = commit_file(&stack.repo, "assets/bundle.zip", zip, "assets")?;
+    // WHEN the push is scanned
+    let outcome = stack.invoke(stack.push("main", Some(&c1), &c2)?).await?;
+    // THEN an alert says both were not scanned, as binary
+    let (_, findings, alert) = scanned(&outcome)?;
+    assert_eq!(findings, 0);
+    assert!(matches!(alert, AlertStatus::Sent { .. }), "{alert:?}");
+    let message = stack.one_message().await?;
+    assert!(
+        message.subject.contains("2 file(s) not scanned"),
+        "{}",
+        message.subject
+    );
+    let text = message.document["text"].as_str().unwrap_or_default();
+    let expected = format!(
+        "not scanned: 2 files in {}: assets/bundle.zip (binary), logo.png (binary)",
+        short(&c2)
+    );
+    assert!(text.contains(&expected), "{expected} missing from:\n{text}");
+    let report = stack.report(&c2).await?.context("no report")?;
+    assert_eq!(report["complete"], false);
+    assert_eq!(
+        report["notScanned"],
+        json!([
+            {"path": "assets/bundle.zip", "reason": "binary"},
+            {"path": "logo.png", "reason": "binary"},
+        ])
+    );
+    assert_eq!(report["skipped"]["binary"], 2);
+    // AND a redelivery alerts no second time, also when it scans again
+    // (no report: the first delivery failed before writing it)
+    let event = stack.push("main", Some(&c1), &c2)?;
+    assert_eq!(scanned(&stack.invoke(event.clone()).await?)?.0, 0);
+    stack
+        .s3
+        .delete_object()
+        .bucket(&stack.config.report_bucket)
+        .key(stack.config.report_key(&stack.repository, &c2))
+        .send()
+        .await?;
+    assert_eq!(
+        scanned(&stack.invoke(event).await?)?.2,
+        &AlertStatus::Duplicate
+    );
+    assert!(stack.received().await?.is_empty());
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_private_key_edited_in_place_is_found() -> Result<()> {
+    // GIVEN a private key committed before, then one line of its body
+    // replaced: the push adds a single base64 line
+    let stack = Stack::start().await?;
+    let mut body = pem_body(0x9E37_79B9_7F4A_7C15, 8);
+    let c1 = stack.commit("deploy/id_rsa", &rsa_key_file(&body), "deploy key")?;
+    stack.commit("README.md", "# app\n", "readme")?;
+    let c2 = git(&stack.repo, &["rev-parse", "HEAD"])?;
+    body[3] = pem_body(42, 1).remove(0);
+    let c3 = stack.commit("deploy/id_rsa", &rsa_key_file(&body), "rotate a line")?;
+    // WHEN the push (c2 -> c3) is scanned
+    let outcome = stack.invoke(stack.push("main", Some(&c2), &c3)?).await?;
+    // THEN the key is found through its whole block, at its first body
+    // line in the file, and commented there
+    assert_eq!(scanned(&outcome)?.1, 1);
+    let report = stack.report(&c3).await?.context("no report")?;
+    assert_eq!(report["findings"][0]["ruleId"], "private-key-rsa");
+    assert_eq!(report["findings"][0]["path"], "deploy/id_rsa");
+    assert_eq!(report["findings"][0]["line"], 2);
+    let comments = stack.commit_comments(Some(&c2), &c3).await?;
+    assert_eq!(comments.len(), 1, "{comments:?}");
+    assert_eq!(comments[0]["line"], 2);
+    // AND only that file's after-blob was fetched
+    assert_eq!(stack.calls().await?.get("GetBlob"), Some(&1));
+    let message = stack.one_message().await?;
+    let lines: Vec<&str> = body.iter().map(|l| &l[..16]).collect();
+    stack
+        .assert_masked(&lines, &message, &[(Some(&c2), &c3)])
+        .await?;
+    assert!(stack.report(&c1).await?.is_none());
+    Ok(())
+}

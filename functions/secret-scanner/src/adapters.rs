@@ -13,8 +13,8 @@ use tokio::sync::{Semaphore, SemaphorePermit};
 
 use crate::Error;
 use crate::ports::{
-    AddedLine, ApprovalChange, BlobChange, ChangedFile, CommentRequest, Comments, CommitInfo,
-    CommitSource, FoundComment, Notifier, PullRequestState, PullRequests, Store,
+    AddedLine, ApprovalChange, BlobChange, BlobContent, ChangedFile, CommentRequest, Comments,
+    CommitInfo, CommitSource, FoundComment, Notifier, PullRequestState, PullRequests, Store,
 };
 
 /// Pages followed at most per listing: 1000 pages of 100 differences or
@@ -249,15 +249,16 @@ impl CommitSource for CodeCommitSource {
             let page = match result {
                 Ok(page) => page,
                 Err(error) if code(&error) == Some("FileTooLargeException") => {
-                    return Ok(BlobChange::TooLarge);
+                    return Ok(BlobChange::FileTooLarge);
                 }
                 Err(error) => return Err(aws_error("GetBlobDifferences", error)),
             };
-            if page.is_binary() {
-                return Ok(BlobChange::Binary);
-            }
+            // Size first: a binary answer leads to GetBlob, bounded by it.
             if u64::try_from(page.after_blob_size()).unwrap_or(u64::MAX) > max_bytes {
                 return Ok(BlobChange::TooLarge);
+            }
+            if page.is_binary() {
+                return Ok(BlobChange::Binary);
             }
             for hunk in page.hunks() {
                 for change in hunk.changes() {
@@ -278,6 +279,24 @@ impl CommitSource for CodeCommitSource {
             }
         }
         Ok(BlobChange::Text(lines))
+    }
+
+    async fn blob(&self, repository: &str, blob_id: &str) -> Result<BlobContent, Error> {
+        let _slot = self.slot().await;
+        let result = self
+            .client
+            .get_blob()
+            .repository_name(repository)
+            .blob_id(blob_id)
+            .send()
+            .await;
+        match result {
+            Ok(output) => Ok(BlobContent::Bytes(output.content().as_ref().to_vec())),
+            Err(error) if code(&error) == Some("FileTooLargeException") => {
+                Ok(BlobContent::FileTooLarge)
+            }
+            Err(error) => Err(aws_error("GetBlob", error)),
+        }
     }
 
     async fn file(
@@ -704,10 +723,85 @@ mod tests {
         );
         assert_eq!(
             source.added_lines("r", None, "b2", 100).await?,
-            BlobChange::TooLarge
+            BlobChange::FileTooLarge
         );
         let error = source.added_lines("r", None, "b3", 100).await.err();
         assert!(error.is_some_and(|e| e.is_retryable()));
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_binary_answer_within_the_size_limit_is_binary_beyond_it_too_large() -> TestResult {
+        use aws_sdk_codecommit::Client;
+        let binary = |size: i64| {
+            move || {
+                GetBlobDifferencesOutput::builder()
+                    .is_binary(true)
+                    .after_blob_size(size)
+                    .set_hunks(Some(Vec::new()))
+                    .build()
+                    .unwrap_or_else(|_| unreachable!("every required member is set"))
+            }
+        };
+        let small = mock!(Client::get_blob_differences).then_output(binary(100));
+        let big = mock!(Client::get_blob_differences).then_output(binary(101));
+        let source = CodeCommitSource::new(
+            mock_client!(aws_sdk_codecommit, RuleMode::Sequential, &[&small, &big]),
+            2,
+        );
+        // GIVEN a limit of 100 bytes: a binary of 100 is fetched later, one
+        // of 101 is over the limit whatever it holds
+        assert_eq!(
+            source.added_lines("r", None, "b1", 100).await?,
+            BlobChange::Binary
+        );
+        assert_eq!(
+            source.added_lines("r", None, "b2", 100).await?,
+            BlobChange::TooLarge
+        );
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn blobs_are_read_whole_and_a_refusal_is_not_an_error() -> TestResult {
+        use aws_sdk_codecommit::Client;
+        use aws_sdk_codecommit::operation::get_blob::GetBlobOutput;
+        use aws_sdk_codecommit::primitives::Blob;
+        let bytes = mock!(Client::get_blob)
+            .match_requests(|r| r.blob_id() == Some("b1") && r.repository_name() == Some("r"))
+            .then_output(|| {
+                GetBlobOutput::builder()
+                    .content(Blob::new(b"\xFF\xFEa\0".to_vec()))
+                    .build()
+                    .unwrap_or_else(|_| unreachable!("every required member is set"))
+            });
+        let refused = mock!(Client::get_blob).then_http_response(|| {
+            http(
+                400,
+                r#"{"__type":"FileTooLargeException","message":"too large"}"#,
+            )
+        });
+        let missing = mock!(Client::get_blob).then_http_response(|| {
+            http(
+                400,
+                r#"{"__type":"BlobIdDoesNotExistException","message":"no such blob"}"#,
+            )
+        });
+        let source = CodeCommitSource::new(
+            mock_client!(
+                aws_sdk_codecommit,
+                RuleMode::Sequential,
+                &[&bytes, &refused, &missing]
+            ),
+            2,
+        );
+        assert_eq!(
+            source.blob("r", "b1").await?,
+            BlobContent::Bytes(b"\xFF\xFEa\0".to_vec())
+        );
+        assert_eq!(source.blob("r", "b2").await?, BlobContent::FileTooLarge);
+        let error = source.blob("r", "b3").await.err();
+        assert!(error.is_some_and(|e| !e.is_retryable()));
         Ok(())
     }
 

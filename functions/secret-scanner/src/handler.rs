@@ -22,7 +22,9 @@ use crate::ports::{
 };
 use crate::protection::{self, Verdict};
 use crate::report::{self, AlertContext, Truncation, comment_text, token};
-use crate::scanning::{CommitScan, RepoScanner, ScannerCache, repo_scanner, scan_commit};
+use crate::scanning::{
+    CommitScan, FileFinding, RepoScanner, ScannerCache, repo_scanner, scan_commit,
+};
 use crate::trust::trusted_revision;
 use crate::walk::{Walk, first_parents, stops};
 use crate::{Error, adapters};
@@ -122,15 +124,15 @@ fn acknowledged(reason: impl Into<String>) -> Outcome {
 /// - anything else: acknowledged.
 ///
 /// Side effects, in this order so that a retry after a failure duplicates
-/// nothing: one SNS alert per event (guarded by an S3 marker written
-/// first), one comment per finding (CodeCommit de-duplicates by a
-/// `clientRequestToken` derived from repository, commit, path, line and
-/// fingerprint), then one report per scanned commit at
+/// nothing: one SNS alert per event with findings or with anything not
+/// scanned (guarded by an S3 marker written first), one comment per
+/// finding (CodeCommit de-duplicates by a `clientRequestToken` derived
+/// from repository, commit, path, line and fingerprint), then one report per scanned commit at
 /// `findings/<repository>/<commitId>.json` (last: a report means "done").
 ///
 /// IAM: `codecommit:GetRepository`, `codecommit:BatchGetCommits`,
 /// `codecommit:GetMergeOptions`, `codecommit:GetDifferences`,
-/// `codecommit:GetBlobDifferences`, `codecommit:GetFile`,
+/// `codecommit:GetBlobDifferences`, `codecommit:GetBlob`, `codecommit:GetFile`,
 /// `codecommit:PostCommentForComparedCommit`,
 /// `codecommit:PostCommentForPullRequest`; for pull requests also
 /// `codecommit:GetPullRequest`, `codecommit:GetCommentsForPullRequest`,
@@ -265,6 +267,7 @@ where
         pull_request_id: None,
         pushed_by: detail.caller_user_arn.clone(),
         truncation: truncation.clone(),
+        max_blob_bytes: deps.config.max_blob_bytes,
     };
     let marker = format!(
         "{}{repository}/push-{}",
@@ -436,6 +439,7 @@ where
         truncation: Truncation {
             stopped_at: walk.stopped_at.clone(),
         },
+        max_blob_bytes: deps.config.max_blob_bytes,
     };
     let marker = format!(
         "{}{repository}/pr-{}",
@@ -694,10 +698,12 @@ where
         .iter()
         .flat_map(|scan| scan.findings.iter().map(move |found| (scan, found)))
         .collect();
-    let alert = if findings.is_empty() {
+    let incomplete = context.truncation.stopped_at.is_some()
+        || scans.iter().any(|scan| !scan.not_scanned.is_empty());
+    let alert = if findings.is_empty() && !incomplete {
         AlertStatus::None
     } else {
-        send_once(deps, context, marker, &findings).await?
+        send_once(deps, context, marker, &findings, scans).await?
     };
 
     let mut comments = extra_comments;
@@ -766,7 +772,8 @@ async fn send_once<S, C, N, T, P>(
     deps: &Deps<S, C, N, T, P>,
     context: &AlertContext,
     marker: &str,
-    findings: &[(&CommitScan, &crate::scanning::FileFinding)],
+    findings: &[(&CommitScan, &FileFinding)],
+    scans: &[CommitScan],
 ) -> Result<AlertStatus, Error>
 where
     N: Notifier,
@@ -776,7 +783,7 @@ where
         info!(marker, "already alerted");
         return Ok(AlertStatus::Duplicate);
     }
-    let alert = report::alert(context, findings, &deps.scanner);
+    let alert = report::alert(context, findings, scans, &deps.scanner);
     let message = alert.render(deps.config.format);
     match deps.notifier.publish(&message).await {
         Ok(message_id) => {

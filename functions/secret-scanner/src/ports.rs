@@ -46,9 +46,21 @@ pub struct AddedLine {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum BlobChange {
     Text(Vec<AddedLine>),
+    /// CodeCommit found a NUL byte in one of the blobs (which UTF-16 text
+    /// has too); within the configured size limit.
     Binary,
-    /// Over CodeCommit's or the configured size limit.
+    /// Over the configured size limit (`MAX_BLOB_BYTES`).
     TooLarge,
+    /// Refused by CodeCommit (`FileTooLargeException`).
+    FileTooLarge,
+}
+
+/// A blob's bytes, or CodeCommit's refusal to return them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BlobContent {
+    Bytes(Vec<u8>),
+    /// `FileTooLargeException`.
+    FileTooLarge,
 }
 
 /// Where commits and their changes come from (CodeCommit).
@@ -93,6 +105,15 @@ pub trait CommitSource: Sync {
         after_blob: &str,
         max_bytes: u64,
     ) -> impl Future<Output = Result<BlobChange, Error>> + Send;
+
+    /// A blob's bytes (GetBlob): for the files CodeCommit calls binary
+    /// (UTF-16 text is decoded and scanned) and the after-blob of a change
+    /// inside a PEM block.
+    fn blob(
+        &self,
+        repository: &str,
+        blob_id: &str,
+    ) -> impl Future<Output = Result<BlobContent, Error>> + Send;
 
     /// A file's bytes at a commit; `None` when the commit has no such file.
     fn file(

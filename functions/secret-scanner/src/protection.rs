@@ -132,6 +132,7 @@ mod tests {
                 too_large,
                 ..Skipped::default()
             },
+            not_scanned: Vec::new(),
             allowed_files: 0,
         })
     }

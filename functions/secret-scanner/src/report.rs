@@ -12,7 +12,7 @@ use shared::links;
 use shared::notify::{self, Alert, mask_secrets};
 use shared::scan::{Finding, Scanner, Severity};
 
-use crate::scanning::{CommitScan, FileFinding, Skipped};
+use crate::scanning::{CommitScan, FileFinding, NotScanned, NotScannedReason, Skipped};
 
 /// The report's `schema`; `approval-gate` refuses others.
 pub const REPORT_SCHEMA: &str = "codewarden/findings-report@1";
@@ -35,6 +35,12 @@ pub struct Report {
     pub finding_count: usize,
     pub findings: Vec<ReportFinding>,
     pub skipped: Skipped,
+    /// `false` when anything of this commit was not scanned, or the walk
+    /// of its event was truncated: `approval-gate` asks a person then.
+    pub complete: bool,
+    /// What was not scanned and why (`tooLarge`, `fileTooLarge`,
+    /// `binary`; `truncatedWalk` with path `""`).
+    pub not_scanned: Vec<NotScanned>,
     /// Files not scanned because `.codewarden.toml` `[allow] paths` allows them.
     pub allowed_files: usize,
     /// The push had more commits than `MAX_COMMITS`: older ones were not
@@ -87,6 +93,13 @@ pub fn report(
     truncation: &Truncation,
     scanned_at: chrono::DateTime<chrono::Utc>,
 ) -> Report {
+    let mut not_scanned = scan.not_scanned.clone();
+    if truncation.stopped_at.is_some() {
+        not_scanned.push(NotScanned {
+            path: String::new(),
+            reason: NotScannedReason::TruncatedWalk,
+        });
+    }
     Report {
         schema: REPORT_SCHEMA,
         repository: repository.to_owned(),
@@ -97,6 +110,8 @@ pub fn report(
         finding_count: scan.findings.len(),
         findings: scan.findings.iter().map(ReportFinding::new).collect(),
         skipped: scan.skipped,
+        complete: not_scanned.is_empty(),
+        not_scanned,
         allowed_files: scan.allowed_files,
         truncated: truncation.stopped_at.is_some(),
         stopped_at: truncation.stopped_at.clone(),
@@ -153,6 +168,63 @@ pub struct AlertContext {
     /// Who pushed (the event's caller).
     pub pushed_by: Option<String>,
     pub truncation: Truncation,
+    /// `MAX_BLOB_BYTES`, to say what "too large" means.
+    pub max_blob_bytes: u64,
+}
+
+/// `1 MiB`, `512 KiB`, `1000 bytes`.
+fn bytes_text(bytes: u64) -> String {
+    const KIB: u64 = 1024;
+    const MIB: u64 = 1024 * KIB;
+    match bytes {
+        0 => "0 bytes".to_owned(),
+        b if b.is_multiple_of(MIB) => format!("{} MiB", b / MIB),
+        b if b.is_multiple_of(KIB) => format!("{} KiB", b / KIB),
+        b => format!("{b} bytes"),
+    }
+}
+
+fn reason_text(reason: NotScannedReason, max_blob_bytes: u64) -> String {
+    match reason {
+        NotScannedReason::TooLarge => format!("over {}", bytes_text(max_blob_bytes)),
+        NotScannedReason::FileTooLarge => "over CodeCommit's size limit".to_owned(),
+        NotScannedReason::Binary => "binary".to_owned(),
+        NotScannedReason::TruncatedWalk => "not reached: more commits than MAX_COMMITS".to_owned(),
+    }
+}
+
+/// One line per commit with files not scanned:
+/// `not scanned: 2 files in abc12345: big.bin (over 1 MiB), data.db (binary)`.
+/// Paths go through `mask_secrets`, as all text from the repository.
+fn not_scanned_lines(scans: &[CommitScan], max_blob_bytes: u64, scanner: &Scanner) -> Vec<String> {
+    scans
+        .iter()
+        .filter(|scan| !scan.not_scanned.is_empty())
+        .map(|scan| {
+            let files = scan
+                .not_scanned
+                .iter()
+                .map(|n| {
+                    format!(
+                        "{} ({})",
+                        mask_secrets(scanner, &n.path),
+                        reason_text(n.reason, max_blob_bytes)
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(", ");
+            let count = scan.not_scanned.len();
+            format!(
+                "not scanned: {count} file{} in {}: {files}",
+                if count == 1 { "" } else { "s" },
+                short(&scan.commit.id)
+            )
+        })
+        .collect()
+}
+
+fn short(commit: &str) -> &str {
+    &commit[..commit.len().min(8)]
 }
 
 fn alert_severity(findings: &[(&CommitScan, &FileFinding)]) -> notify::Severity {
@@ -163,11 +235,13 @@ fn alert_severity(findings: &[(&CommitScan, &FileFinding)]) -> notify::Severity 
     }
 }
 
-/// The alert for the findings of one event. `scanner` masks any secret
-/// in text that came from the repository (commit summaries, author names).
+/// The alert of one event: its findings, and what of its `scans` was not
+/// scanned (files, a truncated walk). `scanner` masks any secret in text
+/// that came from the repository (commit summaries, author names, paths).
 pub fn alert(
     context: &AlertContext,
     findings: &[(&CommitScan, &FileFinding)],
+    scans: &[CommitScan],
     scanner: &Scanner,
 ) -> Alert {
     let repository = &context.repository;
@@ -176,7 +250,14 @@ pub fn alert(
         (None, Some(branch)) => format!("{repository}/{branch}"),
         (None, None) => repository.clone(),
     };
+    let not_scanned_files: usize = scans.iter().map(|s| s.not_scanned.len()).sum();
+    let truncated = context.truncation.stopped_at.is_some();
+    let complete = not_scanned_files == 0 && !truncated;
     let title = match findings {
+        [] if not_scanned_files > 0 => {
+            format!("Secret scan incomplete for {place}: {not_scanned_files} file(s) not scanned")
+        }
+        [] => format!("Secret scan incomplete for {place}: more commits than MAX_COMMITS"),
         [(_, one)] => format!(
             "Secret pushed to {place}: {} in {}",
             one.finding.rule_name, one.path
@@ -184,11 +265,16 @@ pub fn alert(
         many => format!("{} secrets pushed to {place}", many.len()),
     };
     let commits: BTreeSet<&str> = findings.iter().map(|(c, _)| c.commit.id.as_str()).collect();
-    let mut text = format!(
-        "codewarden found {} possible secret(s) in {} commit(s).\n\nRepository: {repository}\n",
-        findings.len(),
-        commits.len()
-    );
+    let opening = if findings.is_empty() {
+        "codewarden could not scan everything this push added: what is listed below was NOT scanned for secrets.".to_owned()
+    } else {
+        format!(
+            "codewarden found {} possible secret(s) in {} commit(s).",
+            findings.len(),
+            commits.len()
+        )
+    };
+    let mut text = format!("{opening}\n\nRepository: {repository}\n");
     if let Some(branch) = &context.branch {
         text.push_str(&format!("Branch: {branch}\n"));
     }
@@ -241,17 +327,41 @@ pub fn alert(
             "link": link,
         }));
     }
+    let not_scanned = not_scanned_lines(scans, context.max_blob_bytes, scanner);
+    if !not_scanned.is_empty() {
+        text.push('\n');
+        for line in &not_scanned {
+            text.push_str(line);
+            text.push('\n');
+        }
+    }
     if let Some(stopped) = &context.truncation.stopped_at {
         text.push_str(&format!(
             "\nThe push had more commits than this function scans per event: commits from {stopped} back were NOT scanned. Scan them with `codewarden scan --git {stopped}`.\n"
         ));
     }
-    text.push_str(
-        "\nWhat to do:\n\
-         1. Rotate each credential now (revoke the key, issue a new one): once pushed, treat it as leaked.\n\
-         2. Then remove it from the history (git filter-repo or BFG) and force-push; ask everyone with a clone to re-clone.\n\
-         3. Not a secret? Add `codewarden:allow <rule-id>` to the line, or allow it in .codewarden.toml.\n",
-    );
+    text.push_str("\nWhat to do:\n");
+    let mut step = 0;
+    let mut say = |what: &str| {
+        step += 1;
+        text.push_str(&format!("{step}. {what}\n"));
+    };
+    if !findings.is_empty() {
+        say(
+            "Rotate each credential now (revoke the key, issue a new one): once pushed, treat it as leaked.",
+        );
+        say(
+            "Then remove it from the history (git filter-repo or BFG) and force-push; ask everyone with a clone to re-clone.",
+        );
+        say(
+            "Not a secret? Add `codewarden:allow <rule-id>` to the line, or allow it in .codewarden.toml.",
+        );
+    }
+    if !complete {
+        say(
+            "Check what was not scanned yourself (`codewarden scan` on a clone). Files that never hold secrets can be listed under [allow] paths in .codewarden.toml; MAX_BLOB_BYTES and MAX_COMMITS raise the limits.",
+        );
+    }
     let rule_ids: BTreeSet<&str> = findings
         .iter()
         .map(|(_, f)| f.finding.rule_id.as_str())
@@ -265,7 +375,16 @@ pub fn alert(
         "pullRequestId": context.pull_request_id,
         "findingCount": findings.len(),
         "findings": documents,
-        "truncated": context.truncation.stopped_at.is_some(),
+        "complete": complete,
+        "notScanned": scans
+            .iter()
+            .flat_map(|scan| scan.not_scanned.iter().map(move |n| json!({
+                "commitId": scan.commit.id,
+                "path": mask_secrets(scanner, &n.path),
+                "reason": n.reason,
+            })))
+            .collect::<Vec<_>>(),
+        "truncated": truncated,
         "stoppedAt": context.truncation.stopped_at,
     });
     let attributes = BTreeMap::from([
@@ -276,6 +395,7 @@ pub fn alert(
             context.branch.clone().unwrap_or_default(),
         ),
         ("ruleIds".to_owned(), rule_ids),
+        ("complete".to_owned(), complete.to_string()),
     ]);
     Alert {
         title,
@@ -311,6 +431,7 @@ mod tests {
                 finding,
             }],
             skipped: Skipped::default(),
+            not_scanned: Vec::new(),
             allowed_files: 0,
         })
     }
@@ -327,7 +448,8 @@ mod tests {
             ..AlertContext::default()
         };
         // WHEN the alert is rendered
-        let alert = alert(&context, &[(&scan, &scan.findings[0])], &scanner);
+        let scans = [scan.clone()];
+        let alert = alert(&context, &[(&scan, &scan.findings[0])], &scans, &scanner);
         let publish = alert.render(notify::Format::Json);
         // THEN the subject fits SNS, names repository, branch and file
         assert!(publish.subject.chars().count() < 100);
@@ -361,8 +483,9 @@ mod tests {
             pushed_by: Some("arn:aws:iam::123456789012:user/mary.major".into()),
             ..AlertContext::default()
         };
-        let publish =
-            alert(&context, &[(&scan, &scan.findings[0])], &scanner).render(notify::Format::Json);
+        let scans = [scan.clone()];
+        let publish = alert(&context, &[(&scan, &scan.findings[0])], &scans, &scanner)
+            .render(notify::Format::Json);
         let message: serde_json::Value = serde_json::from_str(&publish.message)?;
         // THEN subject, email text, attributes (sorted: a BTreeMap) and
         // the comment read as a person needs them
@@ -396,8 +519,117 @@ mod tests {
         assert_eq!(value["findings"][0]["path"], "config/prod.env");
         assert_eq!(value["skipped"]["tooLarge"], 0);
         assert_eq!(value["truncated"], false);
+        assert_eq!(value["complete"], true);
+        assert_eq!(value["notScanned"], json!([]));
         assert!(!value.to_string().contains(SECRET));
         Ok(())
+    }
+
+    fn scan_with_unscanned_files() -> CommitScan {
+        CommitScan {
+            commit: CommitInfo {
+                id: "abc1234".repeat(5) + "abcde",
+                parents: vec!["b".repeat(40)],
+                author: Some("Dev One <dev1@example.com>".into()),
+                summary: "assets".into(),
+            },
+            findings: Vec::new(),
+            skipped: Skipped {
+                binary: 1,
+                too_large: 2,
+                ..Skipped::default()
+            },
+            not_scanned: vec![
+                NotScanned {
+                    path: "big.bin".into(),
+                    reason: NotScannedReason::TooLarge,
+                },
+                NotScanned {
+                    path: "data.db".into(),
+                    reason: NotScannedReason::Binary,
+                },
+                NotScanned {
+                    path: format!("dumps/backup-{SECRET}.sql"),
+                    reason: NotScannedReason::FileTooLarge,
+                },
+            ],
+            allowed_files: 0,
+        }
+    }
+
+    #[test]
+    fn what_was_not_scanned_is_reported_and_alerted() -> Result<(), Box<dyn std::error::Error>> {
+        // GIVEN a commit with three files not scanned (one path holding a
+        // key), in a push that was also truncated
+        let scan = scan_with_unscanned_files();
+        let scanner = Scanner::new(Rules::builtin()?);
+        let truncation = Truncation {
+            stopped_at: Some("d".repeat(40)),
+        };
+        let now = chrono::DateTime::from_timestamp(1_767_225_600, 0).unwrap_or_default();
+        // WHEN the report is written
+        let value = serde_json::to_value(report("web", None, &scan, &truncation, now))?;
+        // THEN it is incomplete, lists each file with its camelCase reason
+        // and the truncated walk with an empty path, and keeps the counts
+        assert_eq!(value["complete"], false);
+        assert_eq!(
+            value["notScanned"],
+            json!([
+                {"path": "big.bin", "reason": "tooLarge"},
+                {"path": "data.db", "reason": "binary"},
+                {"path": format!("dumps/backup-{SECRET}.sql"), "reason": "fileTooLarge"},
+                {"path": "", "reason": "truncatedWalk"},
+            ])
+        );
+        assert_eq!(value["skipped"]["tooLarge"], 2);
+        assert_eq!(value["truncated"], true);
+        // AND a commit with nothing unscanned is still incomplete when the
+        // walk was truncated
+        let clean = CommitScan {
+            not_scanned: Vec::new(),
+            ..scan.clone()
+        };
+        let value = serde_json::to_value(report("web", None, &clean, &truncation, now))?;
+        assert_eq!(value["complete"], false);
+        assert_eq!(
+            value["notScanned"],
+            json!([{"path": "", "reason": "truncatedWalk"}])
+        );
+
+        // WHEN the alert of the event (no findings) is rendered
+        let context = AlertContext {
+            repository: "web".into(),
+            region: "eu-west-1".into(),
+            branch: Some("main".into()),
+            reference: Some("refs/heads/main".into()),
+            max_blob_bytes: 1024 * 1024,
+            ..AlertContext::default()
+        };
+        let scans = [scan];
+        let publish = alert(&context, &[], &scans, &scanner).render(notify::Format::Json);
+        let message: serde_json::Value = serde_json::from_str(&publish.message)?;
+        let document: serde_json::Value =
+            serde_json::from_str(message["sqs"].as_str().unwrap_or_default())?;
+        // THEN it says what was not scanned, masked, and is marked incomplete
+        assert_eq!(document["complete"], false);
+        assert_eq!(document["notScanned"][1]["reason"], "binary");
+        assert_eq!(publish.attributes["complete"], "false");
+        assert!(!publish.message.contains(SECRET));
+        insta::assert_snapshot!(format!(
+            "Subject: {}\nAttributes: {:?}\n\n{}",
+            publish.subject,
+            publish.attributes,
+            message["email"].as_str().unwrap_or_default(),
+        ));
+        Ok(())
+    }
+
+    #[test]
+    fn sizes_read_as_people_write_them() {
+        assert_eq!(bytes_text(1024 * 1024), "1 MiB");
+        assert_eq!(bytes_text(2 * 1024 * 1024), "2 MiB");
+        assert_eq!(bytes_text(4096), "4 KiB");
+        assert_eq!(bytes_text(1000), "1000 bytes");
     }
 
     #[test]

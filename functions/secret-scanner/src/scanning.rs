@@ -4,31 +4,71 @@
 //! trusted `.codewarden.toml` and baseline (see [`crate::trust`]: the
 //! default branch's, not the pushed commit's). Enumeration of commits is
 //! in [`crate::walk`]; where findings go is in [`crate::report`].
+//!
+//! Nothing is skipped in silence: a file that is not scanned (too large,
+//! refused by CodeCommit, binary) is listed in [`CommitScan::not_scanned`]
+//! with the reason. Two cases need more than the added lines:
+//!
+//! - CodeCommit calls every file with a NUL byte binary, UTF-16 text
+//!   included: such files are fetched (GetBlob), decoded when they are
+//!   UTF-16 text ([`shared::scan::decode_utf16`]) and diffed here;
+//! - a line added inside a PEM private key block (a key edited in place)
+//!   is not a secret on its own: the after-blob is fetched and the
+//!   enclosing block scanned whole ([`pem_candidates`]).
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use futures_util::stream::{self, StreamExt};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use shared::scan::{Baseline, Finding, RepoConfig, Rules, Scanner, looks_binary};
+use shared::scan::{Baseline, Finding, RepoConfig, Rules, Scanner, decode_utf16, looks_binary};
 use tracing::{info, warn};
 
 use crate::Error;
-use crate::ports::{AddedLine, BlobChange, ChangedFile, CommitInfo, CommitSource, SUBMODULE_MODE};
+use crate::ports::{
+    AddedLine, BlobChange, BlobContent, ChangedFile, CommitInfo, CommitSource, SUBMODULE_MODE,
+};
 use crate::trust::{AllowlistPolicy, suppression_change};
 
 /// The baseline file read at the trusted revision, as `codewarden scan
 /// --write-baseline` names it in the README.
 pub const BASELINE_FILE: &str = ".codewarden-baseline.json";
 
-/// Files not scanned, by reason (the report's `skipped`).
+/// Files not scanned, by reason (the report's `skipped`, kept for
+/// readers of the first report version; `notScanned` names them).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Skipped {
     pub binary: usize,
     pub submodule: usize,
+    /// `tooLarge` and `fileTooLarge` together.
     pub too_large: usize,
+}
+
+/// Why something was not scanned (the report's `notScanned[].reason`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum NotScannedReason {
+    /// Over `MAX_BLOB_BYTES`.
+    TooLarge,
+    /// CodeCommit refused the blob (`FileTooLargeException`).
+    FileTooLarge,
+    /// Binary content that is not UTF-16 text (images, archives, ...).
+    Binary,
+    /// The event had more commits than `MAX_COMMITS`: older ones were not
+    /// scanned (path `""`: no file in particular).
+    TruncatedWalk,
+}
+
+/// A file of a commit that was not scanned. Submodules (nothing to scan
+/// in this repository) and files `[allow] paths` allows (on purpose) are
+/// not listed.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct NotScanned {
+    pub path: String,
+    pub reason: NotScannedReason,
 }
 
 /// A finding in a file of a commit; `finding.line` is the file's line.
@@ -44,6 +84,8 @@ pub struct CommitScan {
     pub commit: CommitInfo,
     pub findings: Vec<FileFinding>,
     pub skipped: Skipped,
+    /// Files not scanned and why, sorted by path.
+    pub not_scanned: Vec<NotScanned>,
     /// Files whose path `[allow] paths` allows.
     pub allowed_files: usize,
 }
@@ -185,8 +227,14 @@ pub fn scan_added(scanner: &Scanner, lines: &[AddedLine]) -> Vec<Finding> {
 }
 
 enum FileOutcome {
-    Findings(Vec<FileFinding>),
-    Skipped(fn(&mut Skipped)),
+    /// Scanned, or not (`not_scanned`: the whole file, or the enclosing
+    /// PEM block of an added line); `findings` may hold a suppression
+    /// change of the configuration files even so.
+    Scanned {
+        findings: Vec<FileFinding>,
+        not_scanned: Option<NotScannedReason>,
+    },
+    Submodule,
     Allowed,
 }
 
@@ -201,8 +249,13 @@ pub async fn scan_commit<S: CommitSource>(
 ) -> Result<CommitScan, Error> {
     let parent = commit.parents.first().map(String::as_str);
     let files = source.changed_files(repository, parent, &commit.id).await?;
-    let results: Vec<Result<FileOutcome, Error>> = stream::iter(files)
-        .map(|file| scan_file(source, repo, repository, &commit.id, file, max_blob_bytes))
+    let results: Vec<(String, Result<FileOutcome, Error>)> = stream::iter(files)
+        .map(|file| async move {
+            let path = file.path.clone();
+            let outcome =
+                scan_file(source, repo, repository, &commit.id, file, max_blob_bytes).await;
+            (path, outcome)
+        })
         .buffer_unordered(concurrency.max(1))
         .collect()
         .await;
@@ -210,15 +263,41 @@ pub async fn scan_commit<S: CommitSource>(
         commit: commit.clone(),
         findings: Vec::new(),
         skipped: Skipped::default(),
+        not_scanned: Vec::new(),
         allowed_files: 0,
     };
     let mut errors = Vec::new();
-    for result in results {
-        match result {
-            Ok(FileOutcome::Findings(found)) => scan.findings.extend(found),
-            Ok(FileOutcome::Skipped(count)) => count(&mut scan.skipped),
-            Ok(FileOutcome::Allowed) => scan.allowed_files += 1,
-            Err(error) => errors.push(error),
+    for (path, result) in results {
+        let reason = match result {
+            Ok(FileOutcome::Scanned {
+                findings,
+                not_scanned,
+            }) => {
+                scan.findings.extend(findings);
+                not_scanned
+            }
+            Ok(FileOutcome::Submodule) => {
+                scan.skipped.submodule += 1;
+                None
+            }
+            Ok(FileOutcome::Allowed) => {
+                scan.allowed_files += 1;
+                None
+            }
+            Err(error) => {
+                errors.push(error);
+                None
+            }
+        };
+        if let Some(reason) = reason {
+            match reason {
+                NotScannedReason::Binary => scan.skipped.binary += 1,
+                NotScannedReason::TooLarge | NotScannedReason::FileTooLarge => {
+                    scan.skipped.too_large += 1;
+                }
+                NotScannedReason::TruncatedWalk => {}
+            }
+            scan.not_scanned.push(NotScanned { path, reason });
         }
     }
     Error::collect(errors)?;
@@ -229,10 +308,12 @@ pub async fn scan_commit<S: CommitSource>(
             b.finding.column,
         ))
     });
+    scan.not_scanned.sort();
     info!(
         repository,
         commit = %commit.id,
         findings = scan.findings.len(),
+        not_scanned = scan.not_scanned.len(),
         binary = scan.skipped.binary,
         submodule = scan.skipped.submodule,
         too_large = scan.skipped.too_large,
@@ -250,7 +331,7 @@ async fn scan_file<S: CommitSource>(
     max_blob_bytes: u64,
 ) -> Result<FileOutcome, Error> {
     if file.mode == SUBMODULE_MODE {
-        return Ok(FileOutcome::Skipped(|s| s.submodule += 1));
+        return Ok(FileOutcome::Submodule);
     }
     let mut findings = Vec::new();
     if repo.policy == AllowlistPolicy::Allowed
@@ -267,9 +348,33 @@ async fn scan_file<S: CommitSource>(
         return Ok(if findings.is_empty() {
             FileOutcome::Allowed
         } else {
-            FileOutcome::Findings(findings)
+            FileOutcome::Scanned {
+                findings,
+                not_scanned: None,
+            }
         });
     }
+    let (found, not_scanned) =
+        scan_content(source, repo, repository, &file, max_blob_bytes).await?;
+    findings.extend(found.into_iter().map(|finding| FileFinding {
+        path: file.path.clone(),
+        finding,
+    }));
+    Ok(FileOutcome::Scanned {
+        findings,
+        not_scanned,
+    })
+}
+
+/// The findings in what a change adds (baseline applied), and what of it
+/// could not be scanned.
+async fn scan_content<S: CommitSource>(
+    source: &S,
+    repo: &RepoScanner,
+    repository: &str,
+    file: &ChangedFile,
+    max_blob_bytes: u64,
+) -> Result<(Vec<Finding>, Option<NotScannedReason>), Error> {
     let change = source
         .added_lines(
             repository,
@@ -278,31 +383,234 @@ async fn scan_file<S: CommitSource>(
             max_blob_bytes,
         )
         .await?;
-    let lines = match change {
-        BlobChange::Binary => return Ok(FileOutcome::Skipped(|s| s.binary += 1)),
-        BlobChange::TooLarge => return Ok(FileOutcome::Skipped(|s| s.too_large += 1)),
-        BlobChange::Text(lines) => lines,
+    let (lines, after) = match change {
+        BlobChange::TooLarge => return Ok((Vec::new(), Some(NotScannedReason::TooLarge))),
+        BlobChange::FileTooLarge => return Ok((Vec::new(), Some(NotScannedReason::FileTooLarge))),
+        BlobChange::Binary => match decoded_change(source, repository, file).await? {
+            Decoded::Text { lines, after } => (lines, Some(after)),
+            Decoded::NotText(reason) => return Ok((Vec::new(), Some(reason))),
+        },
+        BlobChange::Text(lines) => {
+            // CodeCommit's binary test looks for NUL only, as the engine's
+            // does; kept in case a service answer disagrees.
+            let sample: Vec<u8> = lines
+                .iter()
+                .take(64)
+                .flat_map(|l| l.content.bytes().chain([b'\n']))
+                .collect();
+            if looks_binary(&sample) {
+                return Ok((Vec::new(), Some(NotScannedReason::Binary)));
+            }
+            (lines, None)
+        }
     };
-    // CodeCommit's binary test looks for NUL only; the engine's also
-    // catches other binary content that would only produce noise.
-    let sample: Vec<u8> = lines
-        .iter()
-        .take(64)
-        .flat_map(|l| l.content.bytes().chain([b'\n']))
-        .collect();
-    if looks_binary(&sample) {
-        return Ok(FileOutcome::Skipped(|s| s.binary += 1));
+    let mut findings = scan_added(&repo.scanner, &lines);
+    let mut not_scanned = None;
+    let candidates = pem_candidates(&lines, &findings);
+    if !candidates.is_empty() {
+        let after = match after {
+            Some(text) => Some(text),
+            None => match source.blob(repository, &file.after_blob).await? {
+                BlobContent::Bytes(bytes) => Some(String::from_utf8_lossy(&bytes).into_owned()),
+                BlobContent::FileTooLarge => {
+                    not_scanned = Some(NotScannedReason::FileTooLarge);
+                    None
+                }
+            },
+        };
+        if let Some(after) = after {
+            findings.extend(scan_pem_blocks(&repo.scanner, &after, &candidates));
+            findings.sort_by(|a, b| {
+                (a.line, a.column, &a.rule_id).cmp(&(b.line, b.column, &b.rule_id))
+            });
+            findings.dedup_by(|a, b| {
+                (a.line, a.column, &a.rule_id, &a.fingerprint)
+                    == (b.line, b.column, &b.rule_id, &b.fingerprint)
+            });
+        }
     }
-    findings.extend(
-        scan_added(&repo.scanner, &lines)
-            .into_iter()
-            .filter(|f| !repo.baseline.contains(f))
-            .map(|finding| FileFinding {
-                path: file.path.clone(),
-                finding,
-            }),
-    );
-    Ok(FileOutcome::Findings(findings))
+    findings.retain(|f| !repo.baseline.contains(f));
+    Ok((findings, not_scanned))
+}
+
+/// A change CodeCommit called binary, fetched and looked at.
+enum Decoded {
+    /// Text after all (UTF-16): the added lines and the after-blob's text.
+    Text {
+        lines: Vec<AddedLine>,
+        after: String,
+    },
+    NotText(NotScannedReason),
+}
+
+/// The bytes of a blob as text: UTF-16 decoded, or UTF-8 (lossy) when it
+/// has no NUL byte; `None` for binary content.
+fn text_of(bytes: &[u8]) -> Option<String> {
+    decode_utf16(bytes)
+        .or_else(|| (!looks_binary(bytes)).then(|| String::from_utf8_lossy(bytes).into_owned()))
+}
+
+/// Fetches both sides of a change CodeCommit called binary (either side
+/// may be the NUL-holding one) and, when the after-blob is text, diffs
+/// them line by line.
+async fn decoded_change<S: CommitSource>(
+    source: &S,
+    repository: &str,
+    file: &ChangedFile,
+) -> Result<Decoded, Error> {
+    let after = match source.blob(repository, &file.after_blob).await? {
+        BlobContent::Bytes(bytes) => bytes,
+        BlobContent::FileTooLarge => {
+            return Ok(Decoded::NotText(NotScannedReason::FileTooLarge));
+        }
+    };
+    let Some(after) = text_of(&after) else {
+        return Ok(Decoded::NotText(NotScannedReason::Binary));
+    };
+    let before = match &file.before_blob {
+        None => String::new(),
+        Some(id) => match source.blob(repository, id).await? {
+            // A binary before-blob shares no lines with text.
+            BlobContent::Bytes(bytes) => text_of(&bytes).unwrap_or_default(),
+            // Nothing to compare with: every line counts as added.
+            BlobContent::FileTooLarge => String::new(),
+        },
+    };
+    Ok(Decoded::Text {
+        lines: added_lines(&before, &after),
+        after,
+    })
+}
+
+/// How long the line diff of a decoded file may search for the smallest
+/// diff; past it, `similar` settles for a larger one, which marks more
+/// lines as added (scanned in excess, never missed).
+const DIFF_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// The lines of `after` that are not in `before` (a line diff, as
+/// GetBlobDifferences gives for text), numbered as in `after`.
+pub fn added_lines(before: &str, after: &str) -> Vec<AddedLine> {
+    let diff = similar::TextDiff::configure()
+        .algorithm(similar::Algorithm::Myers)
+        .timeout(DIFF_TIMEOUT)
+        .diff_lines(before, after);
+    diff.iter_all_changes()
+        .filter(|change| change.tag() == similar::ChangeTag::Insert)
+        .filter_map(|change| {
+            Some(AddedLine {
+                number: change.new_index()? + 1,
+                content: change.value().trim_end_matches(['\n', '\r']).to_owned(),
+            })
+        })
+        .collect()
+}
+
+/// How far from an added line its enclosing PEM block may begin or end:
+/// the engine's reach for multi-line rules.
+const PEM_REACH: usize = 256;
+
+fn is_pem_begin(line: &str) -> bool {
+    line.trim_start().starts_with("-----BEGIN ")
+}
+
+fn is_private_key_begin(line: &str) -> bool {
+    is_pem_begin(line) && line.contains("PRIVATE KEY")
+}
+
+fn is_pem_end(line: &str) -> bool {
+    line.trim_start().starts_with("-----END ")
+}
+
+/// Whether a line may belong to a PEM block: an armour line, or base64
+/// that looks like a key's body (long and mixed, or a padded last line),
+/// so that ordinary words alone on a line cost no GetBlob.
+fn looks_like_pem(line: &str) -> bool {
+    let text = line.trim();
+    if is_pem_begin(text) || is_pem_end(text) {
+        return true;
+    }
+    let base64 = text
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='));
+    if !base64 || text.len() < 8 {
+        return false;
+    }
+    let padded_last = text.ends_with('=') && text.len().is_multiple_of(4);
+    let mixed = text.len() >= 16
+        && text
+            .bytes()
+            .any(|b| b.is_ascii_digit() || b == b'+' || b == b'/')
+        && text.bytes().any(|b| b.is_ascii_lowercase())
+        && text.bytes().any(|b| b.is_ascii_uppercase());
+    padded_last || mixed
+}
+
+/// The added lines (file line numbers) that may sit inside a PEM block
+/// and that no finding covers yet: a key edited in place shows as one or
+/// two changed lines that are no secret alone.
+pub fn pem_candidates(lines: &[AddedLine], findings: &[Finding]) -> Vec<usize> {
+    lines
+        .iter()
+        .filter(|line| looks_like_pem(&line.content))
+        .map(|line| line.number)
+        .filter(|n| !findings.iter().any(|f| (f.line..=f.end_line).contains(n)))
+        .collect()
+}
+
+/// The private key block of `lines` (0-based, both ends included) that
+/// encloses line `index`, if any.
+fn enclosing_block(lines: &[&str], index: usize) -> Option<(usize, usize)> {
+    let lowest = index.saturating_sub(PEM_REACH);
+    let mut begin = None;
+    for i in (lowest..=index).rev() {
+        let line = lines.get(i)?;
+        if is_pem_begin(line) {
+            begin = is_private_key_begin(line).then_some(i);
+            break;
+        }
+        if is_pem_end(line) && i != index {
+            return None; // after the end of an earlier block
+        }
+    }
+    let begin = begin?;
+    let highest = (begin + PEM_REACH).min(lines.len().saturating_sub(1));
+    (begin + 1..=highest)
+        .find_map(|i| {
+            let line = lines[i];
+            if is_pem_end(line) {
+                Some(Some(i))
+            } else if is_pem_begin(line) {
+                Some(None)
+            } else {
+                None
+            }
+        })
+        .flatten()
+        .filter(|end| *end >= index)
+        .map(|end| (begin, end))
+}
+
+/// Scans whole the private key blocks of `after` (the after-blob's text)
+/// that enclose the `candidates` (file line numbers); findings carry
+/// their line in the file.
+pub fn scan_pem_blocks(scanner: &Scanner, after: &str, candidates: &[usize]) -> Vec<Finding> {
+    let lines: Vec<&str> = after.lines().collect();
+    let blocks: BTreeSet<(usize, usize)> = candidates
+        .iter()
+        .filter_map(|n| enclosing_block(&lines, n.checked_sub(1)?))
+        .collect();
+    blocks
+        .into_iter()
+        .flat_map(|(begin, end)| {
+            let block: Vec<AddedLine> = (begin..=end)
+                .map(|i| AddedLine {
+                    number: i + 1,
+                    content: lines[i].to_owned(),
+                })
+                .collect();
+            scan_added(scanner, &block)
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -331,5 +639,99 @@ mod tests {
         assert_eq!(findings[0].masked, "AKIA***");
         assert!(scan_added(&scanner, &[]).is_empty());
         Ok(())
+    }
+
+    #[test]
+    fn added_lines_of_decoded_text_are_numbered_as_in_the_new_file() {
+        // GIVEN a line inserted after the first and one appended, CRLF ends
+        let before = "a\r\nb\r\nc\r\n";
+        let after = "a\r\nX\r\nb\r\nc\r\nY";
+        // WHEN diffed THEN lines 2 and 5, without line ends
+        let added: Vec<(usize, String)> = added_lines(before, after)
+            .into_iter()
+            .map(|l| (l.number, l.content))
+            .collect();
+        assert_eq!(added, vec![(2, "X".to_owned()), (5, "Y".to_owned())]);
+        // AND a new file adds every line
+        assert_eq!(added_lines("", "one\ntwo\n").len(), 2);
+    }
+
+    /// A PEM body of 64-character lines, random-looking (an LCG), so that
+    /// the engine's entropy floor accepts it; no real key.
+    fn pem_body(lines: usize) -> Vec<String> {
+        const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+        (0..lines)
+            .map(|_| {
+                (0..64)
+                    .map(|_| {
+                        state = state
+                            .wrapping_mul(6_364_136_223_846_793_005)
+                            .wrapping_add(1_442_695_040_888_963_407);
+                        char::from(ALPHABET[usize::try_from(state >> 58).unwrap_or(0)])
+                    })
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_key_edited_in_place_is_found_through_its_enclosing_block() -> Result<(), Error> {
+        // GIVEN a file whose PEM private key (lines 3 to 10) had line 5
+        // changed: the only added line is base64
+        let scanner = Scanner::new(Rules::builtin()?);
+        let body = pem_body(6);
+        let mut file = vec!["# deploy key".to_owned(), String::new()];
+        file.push("-----BEGIN RSA PRIVATE KEY-----".to_owned());
+        file.extend(body.iter().cloned());
+        file.push("-----END RSA PRIVATE KEY-----".to_owned());
+        let after = file.join("\n") + "\n";
+        let added = vec![AddedLine {
+            number: 5,
+            content: body[1].clone(),
+        }];
+        // WHEN the added line alone is scanned, nothing is found
+        let alone = scan_added(&scanner, &added);
+        assert!(alone.is_empty(), "{alone:?}");
+        // THEN it is a candidate, and its block scanned whole gives the key
+        // at its first body line in the file (the secret's first byte)
+        let candidates = pem_candidates(&added, &alone);
+        assert_eq!(candidates, vec![5]);
+        let found = scan_pem_blocks(&scanner, &after, &candidates);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].rule_id, "private-key-rsa");
+        assert_eq!(found[0].line, 4);
+        assert!(!found[0].masked.contains(&body[0][..8]));
+        // AND a line outside any block, or in a certificate, finds no block
+        assert!(scan_pem_blocks(&scanner, &after, &[1]).is_empty());
+        let certificate = format!(
+            "-----BEGIN CERTIFICATE-----\n{}\n-----END CERTIFICATE-----\n",
+            body.join("\n")
+        );
+        assert!(scan_pem_blocks(&scanner, &certificate, &[3]).is_empty());
+        Ok(())
+    }
+
+    #[test]
+    fn only_pem_looking_lines_not_covered_by_a_finding_are_candidates() {
+        // GIVEN words, assignments and prose alone on lines, and armour
+        let lines: Vec<AddedLine> = [
+            "return",
+            "initializeService",
+            "FOO=",
+            "key = value",
+            "    MIIEowIBAAKCAQEAx3Jq9t0p8Yh2Vb5kXk1sLq0zR8mWc4nE7uTgD2fHa6oPy/+B",
+            "tgKLbswWoWKhKFfoJscbz7AkMPva9Ln08qFYSjTuFw==",
+            "-----END RSA PRIVATE KEY-----",
+        ]
+        .iter()
+        .enumerate()
+        .map(|(i, content)| AddedLine {
+            number: i + 1,
+            content: (*content).to_owned(),
+        })
+        .collect();
+        // THEN only the base64 body lines and the armour are candidates
+        assert_eq!(pem_candidates(&lines, &[]), vec![5, 6, 7]);
     }
 }
