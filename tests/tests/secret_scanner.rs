@@ -1064,6 +1064,150 @@ async fn real_binaries_are_not_scanned_and_say_so() -> Result<()> {
 }
 
 #[tokio::test]
+async fn a_no_ff_side_branch_that_adds_then_deletes_a_key_is_found() -> Result<()> {
+    // GIVEN a feature branch that adds a key and deletes it again, merged
+    // into main with --no-ff: the merge commit itself shows nothing
+    let stack = Stack::start().await?;
+    let c1 = stack.commit("README.md", "# app\n", "init")?;
+    git(&stack.repo, &["checkout", "-q", "-b", "feature"])?;
+    let s1 = stack.commit("config/dev.env", &env_file(AWS_KEY), "dev config")?;
+    let s2 = stack.commit("config/dev.env", "# dev\nregion = us-east-1\n", "no key")?;
+    git(&stack.repo, &["checkout", "-q", "main"])?;
+    git(
+        &stack.repo,
+        &["merge", "-q", "--no-ff", "feature", "-m", "merge feature"],
+    )?;
+    let merge = git(&stack.repo, &["rev-parse", "HEAD"])?;
+    // WHEN the push of main (c1 -> merge) is scanned
+    let outcome = stack.invoke(stack.push("main", Some(&c1), &merge)?).await?;
+    // THEN the side branch's commits were scanned too, and the key found
+    // in the commit that added it
+    assert_eq!(scanned(&outcome)?.0, 3);
+    assert_eq!(scanned(&outcome)?.1, 1);
+    let message = stack.one_message().await?;
+    assert_eq!(message.document["findings"][0]["commitId"], s1);
+    assert_eq!(message.document["findings"][0]["line"], 3);
+    assert_eq!(
+        stack.report(&s1).await?.context("no report")?["findingCount"],
+        1
+    );
+    assert!(stack.report(&s2).await?.is_some());
+    assert_eq!(
+        stack.report(&merge).await?.context("no report")?["findingCount"],
+        0
+    );
+    assert_eq!(stack.commit_comments(Some(&c1), &s1).await?.len(), 1);
+    // AND the walk cost one BatchGetCommits per level and one merge base
+    // for the side branch
+    let calls = stack.calls().await?;
+    assert_eq!(calls.get("BatchGetCommits"), Some(&3), "{calls:?}");
+    assert_eq!(calls.get("GetMergeOptions"), Some(&2), "{calls:?}");
+    stack
+        .assert_masked(
+            &[AWS_KEY],
+            &message,
+            &[(Some(&c1), &s1), (Some(&c1), &merge)],
+        )
+        .await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_secret_merged_in_is_told_once_and_stays_in_the_merge_report() -> Result<()> {
+    // GIVEN a side branch adding a key, merged with --no-ff while main
+    // moved on too
+    let stack = Stack::start().await?;
+    let c1 = stack.commit("README.md", "# app\n", "init")?;
+    git(&stack.repo, &["checkout", "-q", "-b", "feature"])?;
+    let s1 = stack.commit("config/dev.env", &env_file(AWS_KEY), "dev config")?;
+    git(&stack.repo, &["checkout", "-q", "main"])?;
+    let c2 = stack.commit("src/lib.rs", "pub fn f() {}\n", "code")?;
+    git(
+        &stack.repo,
+        &["merge", "-q", "--no-ff", "feature", "-m", "merge feature"],
+    )?;
+    let merge = git(&stack.repo, &["rev-parse", "HEAD"])?;
+    // WHEN the push (c1 -> merge) is scanned
+    let outcome = stack.invoke(stack.push("main", Some(&c1), &merge)?).await?;
+    // THEN all three commits were scanned; the key is told once, at the
+    // commit that added it
+    assert_eq!(scanned(&outcome)?.0, 3);
+    assert_eq!(scanned(&outcome)?.1, 1);
+    let message = stack.one_message().await?;
+    assert_eq!(message.document["findingCount"], 1);
+    assert_eq!(message.document["findings"][0]["commitId"], s1);
+    assert!(stack.report(&c2).await?.is_some());
+    // AND the merge's report still has it: the merge brings it into main,
+    // and approval-gate reads the tip's report
+    assert_eq!(
+        stack.report(&merge).await?.context("no report")?["findingCount"],
+        1
+    );
+    assert_eq!(
+        stack.report(&s1).await?.context("no report")?["findingCount"],
+        1
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_tag_push_scans_the_ancestors_that_have_no_report() -> Result<()> {
+    // GIVEN main scanned at c1, a branch `release` pushed and scanned at
+    // r1, then two commits pushed with a tag only: r2 adds a token, r3
+    // (tagged) removes it
+    let stack = Stack::start().await?;
+    let c1 = stack.commit("README.md", "# app\n", "init")?;
+    stack.invoke(stack.push("main", None, &c1)?).await?;
+    git(&stack.repo, &["checkout", "-q", "-b", "release"])?;
+    let r1 = stack.commit("CHANGELOG.md", "# 1.0\n", "changelog")?;
+    // (HEAD names the default branch of a local-aws repository)
+    git(&stack.repo, &["checkout", "-q", "main"])?;
+    stack.invoke(stack.push("release", None, &r1)?).await?;
+    assert!(stack.report(&r1).await?.is_some());
+    git(&stack.repo, &["checkout", "-q", "release"])?;
+    let r2 = stack.commit(
+        "deploy.sh",
+        &format!("#!/bin/sh\nexport GITHUB_TOKEN={GITHUB_TOKEN}\n"),
+        "deploy",
+    )?;
+    let r3 = stack.commit("deploy.sh", "#!/bin/sh\n", "no token")?;
+    git(&stack.repo, &["checkout", "-q", "main"])?;
+    let mut tag = sample("codecommit-tag-created")?;
+    tag["detail"]["repositoryName"] = json!(stack.repository);
+    tag["detail"]["commitId"] = json!(r3);
+    // WHEN the tag push is scanned
+    let outcome = stack.invoke(tag).await?;
+    // THEN r3 and r2 were scanned, the walk stopped at r1 (it has a
+    // report), and the token was found in r2
+    assert!(
+        matches!(
+            &outcome,
+            Outcome::Scanned {
+                commits: 2,
+                already_scanned: 1,
+                findings: 1,
+                ..
+            }
+        ),
+        "{outcome:?}"
+    );
+    let message = stack.one_message().await?;
+    assert_eq!(message.document["findings"][0]["commitId"], r2);
+    assert_eq!(
+        stack.report(&r2).await?.context("no report")?["findingCount"],
+        1
+    );
+    assert_eq!(
+        stack.report(&r3).await?.context("no report")?["complete"],
+        true
+    );
+    stack
+        .assert_masked(&[GITHUB_TOKEN], &message, &[(Some(&r1), &r2)])
+        .await?;
+    Ok(())
+}
+
+#[tokio::test]
 async fn a_private_key_edited_in_place_is_found() -> Result<()> {
     // GIVEN a private key committed before, then one line of its body
     // replaced: the push adds a single base64 line
@@ -1094,5 +1238,31 @@ async fn a_private_key_edited_in_place_is_found() -> Result<()> {
         .assert_masked(&lines, &message, &[(Some(&c2), &c3)])
         .await?;
     assert!(stack.report(&c1).await?.is_none());
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_ten_commit_push_walks_with_one_call_per_commit_and_fetches_no_blob() -> Result<()> {
+    // GIVEN ten commits of one text file each
+    let stack = Stack::start().await?;
+    let c0 = stack.commit("README.md", "# app\n", "init")?;
+    let mut tip = c0.clone();
+    for i in 0..10 {
+        tip = stack.commit(
+            &format!("src/f{i}.rs"),
+            &format!("pub fn f{i}() {{}}\n"),
+            "code",
+        )?;
+    }
+    // WHEN the push is scanned
+    let outcome = stack.invoke(stack.push("main", Some(&c0), &tip)?).await?;
+    assert_eq!(scanned(&outcome)?.0, 10);
+    // THEN the walk costs one BatchGetCommits per commit (a parent is known
+    // only once its child is) and one GetMergeOptions; no blob is fetched
+    let calls = stack.calls().await?;
+    assert_eq!(calls.get("BatchGetCommits"), Some(&10), "{calls:?}");
+    assert_eq!(calls.get("GetMergeOptions"), Some(&1), "{calls:?}");
+    assert_eq!(calls.get("GetBlob"), None, "{calls:?}");
+    assert_eq!(calls.get("GetBlobDifferences"), Some(&10), "{calls:?}");
     Ok(())
 }

@@ -26,7 +26,7 @@ use crate::scanning::{
     CommitScan, FileFinding, RepoScanner, ScannerCache, repo_scanner, scan_commit,
 };
 use crate::trust::trusted_revision;
-use crate::walk::{Walk, first_parents, stops};
+use crate::walk::{Plan, push_plan, tag_plan, walk};
 use crate::{Error, adapters};
 
 /// Everything the handler needs, built once in `main`.
@@ -113,9 +113,11 @@ fn acknowledged(reason: impl Into<String>) -> Outcome {
 /// Handles one EventBridge event:
 ///
 /// - *CodeCommit Repository State Change* `referenceUpdated` and
-///   `referenceCreated` (branch): every new commit, each against its first
-///   parent (see [`crate::walk`]); `referenceCreated` (tag): the tagged
-///   commit unless it has a report; `referenceDeleted`: acknowledged;
+///   `referenceCreated` (branch): every new commit, merged side branches
+///   included, each against its first parent (see [`crate::walk`]);
+///   `referenceCreated` (tag): the tagged commit and its ancestors that
+///   have no report, back to the default branch; `referenceDeleted`:
+///   acknowledged;
 /// - *CodeCommit Pull Request State Change* `pullRequestCreated` /
 ///   `pullRequestSourceBranchUpdated`: the source branch's new commits, a
 ///   comment on the pull request at each line that still holds a secret,
@@ -204,48 +206,25 @@ where
         .commit_id
         .as_deref()
         .ok_or_else(|| missing(KIND, "detail.commitId"))?;
-    let walk = if detail.reference_type == Some(ReferenceType::Tag) {
-        // A tag adds no commit of its own: scan the tagged one if no
-        // branch push did.
-        let commits = deps
-            .source
-            .commits(repository, &[new.to_owned()])
-            .await?
-            .into_iter()
-            .filter(|c| c.id == new)
-            .collect::<Vec<_>>();
-        if commits.is_empty() {
-            return Err(Error::NotFound {
-                what: format!("commit {new} in repository {repository}"),
-            });
-        }
-        Walk {
-            commits,
-            stopped_at: None,
-        }
+    let plan = if detail.reference_type == Some(ReferenceType::Tag) {
+        // A tag adds no commit of its own, but may name commits that no
+        // branch push brought: those without a report are scanned.
+        tag_plan(&deps.source, repository, new).await?
     } else {
         let old = match detail.event {
             RepositoryEventKind::ReferenceUpdated => detail.old_commit_id.as_deref(),
             _ => None,
         };
-        let stops = stops(
+        push_plan(
             &deps.source,
             repository,
             new,
             old,
             detail.reference_name.as_deref(),
         )
-        .await?;
-        first_parents(
-            &deps.source,
-            repository,
-            new,
-            &stops,
-            deps.config.max_commits,
-        )
         .await?
     };
-    let (to_scan, already) = not_yet_reported(deps, repository, walk.commits).await?;
+    let walk = walk(&deps.source, &deps.store, &deps.config, repository, plan).await?;
     let truncation = Truncation {
         stopped_at: walk.stopped_at.clone(),
     };
@@ -258,7 +237,7 @@ where
         _ => detail.reference_name.as_deref(),
     };
     let trusted = trusted_scanner(deps, repository, branch, before).await?;
-    let scans = scan_all(deps, repository, &to_scan, &trusted).await?;
+    let scans = scan_all(deps, repository, &walk.commits, &trusted).await?;
     let context = AlertContext {
         repository: repository.to_owned(),
         region: event.region.clone().unwrap_or_default(),
@@ -282,7 +261,7 @@ where
     Ok(Outcome::Scanned {
         repository: repository.to_owned(),
         commits: scans.len(),
-        already_scanned: already,
+        already_scanned: walk.already_scanned,
         findings: delivered.findings,
         comments: delivered.comments,
         alert: delivered.alert,
@@ -337,22 +316,19 @@ where
                 .await?
         }
     };
-    let stops: HashSet<String> = base.iter().cloned().collect();
-    let walk = first_parents(
-        &deps.source,
-        repository,
-        source,
-        &stops,
-        deps.config.max_commits,
-    )
-    .await?;
-    let (to_scan, already) = not_yet_reported(deps, repository, walk.commits).await?;
+    let plan = Plan {
+        tip: source.to_owned(),
+        stops: base.iter().cloned().collect(),
+        references: vec![destination.to_owned()],
+        scan_known_tip: false,
+    };
+    let walk = walk(&deps.source, &deps.store, &deps.config, repository, plan).await?;
     let destination_branch = detail
         .destination_reference
         .as_deref()
         .map(|r| r.trim_start_matches("refs/heads/"));
     let trusted = trusted_scanner(deps, repository, destination_branch, Some(destination)).await?;
-    let scans = scan_all(deps, repository, &to_scan, &trusted).await?;
+    let scans = scan_all(deps, repository, &walk.commits, &trusted).await?;
 
     // The pull request's own diff (merge base to source tip): a comment at
     // each line of the source tip that holds a secret.
@@ -463,7 +439,7 @@ where
     Ok(Outcome::Scanned {
         repository: repository.to_owned(),
         commits: scans.len(),
-        already_scanned: already,
+        already_scanned: walk.already_scanned,
         findings: delivered.findings,
         comments: delivered.comments,
         alert: delivered.alert,
@@ -574,40 +550,6 @@ where
     }
 }
 
-/// Splits `commits` into those without a report (to scan) and the count
-/// of those with one (scanned by an earlier event, or an earlier delivery
-/// of this one that got as far as its reports).
-async fn not_yet_reported<S, C, N, T, P>(
-    deps: &Deps<S, C, N, T, P>,
-    repository: &str,
-    commits: Vec<CommitInfo>,
-) -> Result<(Vec<CommitInfo>, usize), Error>
-where
-    T: Store,
-{
-    let checks: Vec<(CommitInfo, Result<bool, Error>)> = stream::iter(commits)
-        .map(|commit| async move {
-            let key = deps.config.report_key(repository, &commit.id);
-            let exists = deps.store.exists(&key).await;
-            (commit, exists)
-        })
-        .buffered(deps.config.concurrency)
-        .collect()
-        .await;
-    let mut to_scan = Vec::new();
-    let mut already = 0;
-    let mut errors = Vec::new();
-    for (commit, exists) in checks {
-        match exists {
-            Ok(true) => already += 1,
-            Ok(false) => to_scan.push(commit),
-            Err(error) => errors.push(error),
-        }
-    }
-    Error::collect(errors)?;
-    Ok((to_scan, already))
-}
-
 /// The engine with the repository's trusted configuration (see
 /// [`crate::trust`]) for an event on `branch` whose tip was `before`.
 async fn trusted_scanner<S, C, N, T, P>(
@@ -678,6 +620,29 @@ struct Delivered {
     alert: AlertStatus,
 }
 
+/// The findings people are told about (alert, comments): all, except a
+/// merge commit's finding that a non-merge commit of the same event also
+/// has. That is the side branch's commit that added the secret, where it
+/// is told once; the merge's report keeps the finding, since what the
+/// merge brings into the branch is what `approval-gate` judges.
+fn told(scans: &[CommitScan]) -> Vec<(&CommitScan, &FileFinding)> {
+    let is_merge = |scan: &CommitScan| scan.commit.parents.len() > 1;
+    let added: HashSet<(&str, &str)> = scans
+        .iter()
+        .filter(|scan| !is_merge(scan))
+        .flat_map(|scan| &scan.findings)
+        .map(|found| (found.path.as_str(), found.finding.fingerprint.as_str()))
+        .collect();
+    scans
+        .iter()
+        .flat_map(|scan| scan.findings.iter().map(move |found| (scan, found)))
+        .filter(|(scan, found)| {
+            !is_merge(scan)
+                || !added.contains(&(found.path.as_str(), found.finding.fingerprint.as_str()))
+        })
+        .collect()
+}
+
 /// The alert (once per event), the comments (once per finding), then the
 /// reports. Failures are collected; any failure returns an error before
 /// the reports are written, so that the retry redoes what is missing.
@@ -694,10 +659,7 @@ where
     T: Store,
 {
     let repository = context.repository.as_str();
-    let findings: Vec<_> = scans
-        .iter()
-        .flat_map(|scan| scan.findings.iter().map(move |found| (scan, found)))
-        .collect();
+    let findings = told(scans);
     let incomplete = context.truncation.stopped_at.is_some()
         || scans.iter().any(|scan| !scan.not_scanned.is_empty());
     let alert = if findings.is_empty() && !incomplete {
