@@ -622,14 +622,31 @@ for m in messages:
 }
 
 # --- approvals: manual approvals through the policy and signed links ----------
+APPROVAL_DEMO_REPO=codewarden-demo-gate
+
+# The artifact revision of COMMIT in the demo repository, as CodePipeline records it.
+approval_demo_revision() {
+  printf '{"revisionId": "%s", "revisionSummary": "Release 1.4.0", "revisionUrl": "https://us-east-1.console.aws.amazon.com/codesuite/codecommit/repositories/%s/commit/%s?region=us-east-1"}' \
+    "$1" "$APPROVAL_DEMO_REPO" "$1"
+}
+
+# Seeds a succeeded execution of COMMIT: the last release, where the gate's history starts.
+approval_demo_released() {
+  local pipeline=$1 execution=$2 commit=$3
+  curl -sS -X POST "$LOCAL_AWS_ENDPOINT/_admin/codepipeline/executions" -H 'Content-Type: application/json' -d '{
+    "pipelineName": "'"$pipeline"'", "pipelineExecutionId": "'"$execution"'", "status": "Succeeded",
+    "startTime": "2025-12-01T00:00:00Z", "artifactRevisions": ['"$(approval_demo_revision "$commit")"'],
+    "actions": [{"stageName": "Source", "actionName": "Source"}, {"stageName": "Build", "actionName": "Build"},
+                {"stageName": "Approve", "actionName": "ManualApproval"}, {"stageName": "Deploy", "actionName": "Deploy"}]}' >/dev/null
+}
+
 # Seeds an execution of COMMIT waiting at the approval and prints its token.
 approval_demo_seed() {
   local pipeline=$1 execution=$2 commit=$3
   curl -sS -X POST "$LOCAL_AWS_ENDPOINT/_admin/codepipeline/executions" -H 'Content-Type: application/json' -d '{
     "pipelineName": "'"$pipeline"'", "pipelineExecutionId": "'"$execution"'",
     "trigger": {"triggerType": "CloudWatchEvent", "triggerDetail": "codecommit push to main"},
-    "artifactRevisions": [{"revisionId": "'"$commit"'", "revisionSummary": "Release 1.4.0",
-      "revisionUrl": "https://us-east-1.console.aws.amazon.com/codesuite/codecommit/repositories/codewarden-demo/commit/'"$commit"'?region=us-east-1"}],
+    "artifactRevisions": ['"$(approval_demo_revision "$commit")"'],
     "actions": [{"stageName": "Source", "actionName": "Source"}, {"stageName": "Build", "actionName": "Build"}]}' >/dev/null
   curl -sS -X POST "$LOCAL_AWS_ENDPOINT/_admin/codepipeline/approvals" -H 'Content-Type: application/json' -d '{
     "pipelineName": "'"$pipeline"'", "stageName": "Approve", "actionName": "ManualApproval",
@@ -699,10 +716,9 @@ for a in json.load(sys.stdin):
 
 scenario_approvals() {
   section "approval-gate / approval-callback: policy-driven approvals with signed links"
-  local pipeline=codewarden-demo-pipeline
-  local clean=1111111111111111111111111111111111111111
-  local leaky=2222222222222222222222222222222222222222
-  local unscanned=3333333333333333333333333333333333333333
+  local pipeline=codewarden-demo-pipeline repo=$APPROVAL_DEMO_REPO
+  local src="${LOCAL_AWS_REPOS:?}/$APPROVAL_DEMO_REPO"
+  local released clean leaky fixed unscanned
   local moto=(--endpoint-url "$AWS_ENDPOINT_URL")
   local bucket topic_arn queue_url queue_arn secret_arn token out
   bucket=codewarden-demo-findings-$(date +%s)
@@ -725,23 +741,32 @@ scenario_approvals() {
   run curl -sS -X POST "$LOCAL_AWS_ENDPOINT/_admin/codepipeline/pipelines" -H 'Content-Type: application/json' -d '{
     "name": "'"$pipeline"'", "stages": [
       {"name": "Source", "actions": [{"name": "Source", "category": "Source",
-        "configuration": {"RepositoryName": "codewarden-demo", "BranchName": "main"}}]},
+        "configuration": {"RepositoryName": "'"$repo"'", "BranchName": "main"}}]},
       {"name": "Build", "actions": [{"name": "Build", "category": "Build"}]},
       {"name": "Approve", "actions": [{"name": "ManualApproval", "category": "Approval"}]},
       {"name": "Deploy", "actions": [{"name": "Deploy", "category": "Deploy"}]}]}'
   echo
 
-  # Reports as secret-scanner writes them: one clean, one with a finding.
-  local report='{"schema": "codewarden/findings-report@1", "repository": "codewarden-demo", "commitId": "%s",
-    "ref": "refs/heads/main", "scannedAt": "2026-01-01T00:00:00Z", "findingCount": %s, "findings": [%s],
-    "skipped": {"binary": 0, "submodule": 0, "tooLarge": 0}, "truncated": false}'
-  # shellcheck disable=SC2059
-  printf "$report" "$clean" 0 "" >"$WORK/clean.json"
-  # shellcheck disable=SC2059
-  printf "$report" "$leaky" 1 '{"ruleId": "aws-access-key-id", "severity": "high", "path": "deploy.sh", "line": 3,
-    "column": 12, "masked": "AKIA****************", "fingerprint": "sha256:5e1c"}' >"$WORK/leaky.json"
-  aws "${moto[@]}" s3 cp "$WORK/clean.json" "s3://$bucket/findings/codewarden-demo/$clean.json" >/dev/null
-  aws "${moto[@]}" s3 cp "$WORK/leaky.json" "s3://$bucket/findings/codewarden-demo/$leaky.json" >/dev/null
+  # Reports as secret-scanner writes them: approval_demo_report COMMIT [FINDING].
+  approval_demo_report() {
+    local count=0
+    [ -z "${2:-}" ] || count=1
+    printf '{"schema": "codewarden/findings-report@1", "repository": "%s", "commitId": "%s",
+      "ref": "refs/heads/main", "scannedAt": "2026-01-01T00:00:00Z", "findingCount": %s, "findings": [%s],
+      "skipped": {"binary": 0, "submodule": 0, "tooLarge": 0}, "truncated": false}' \
+      "$repo" "$1" "$count" "${2:-}" >"$WORK/report-$1.json"
+    aws "${moto[@]}" s3 cp "$WORK/report-$1.json" "s3://$bucket/findings/$repo/$1.json" >/dev/null
+  }
+
+  note ""
+  note "The repository (local-aws CodeCommit), released once; the gate checks every commit since that release:"
+  rm -rf "$src" "$src.git"
+  demo_git init -q "$src"
+  released=$(commit_file "$src" app.py "Initial app" <<<'def handler(event, context): return {"ok": True}')
+  approval_demo_report "$released"
+  approval_demo_released "$pipeline" exec-released "$released"
+  clean=$(commit_file "$src" README.md "Add README" <<<"# demo")
+  approval_demo_report "$clean"
 
   local policy='{"rules": [{"pipeline": "'"$pipeline"'", "stage": "Approve", "autoApprove": true,
     "changeWindows": [{"timeZone": "UTC", "days": ["Mon","Tue","Wed","Thu","Fri","Sat","Sun"], "start": "00:00", "end": "24:00"}]}]}'
@@ -755,19 +780,26 @@ scenario_approvals() {
   }
 
   note ""
-  note "1. Commit ${clean:0:8} scanned clean, stage allow-listed, inside the change window: approved by policy"
+  note "1. Commit ${clean:0:8}, the only one since the release, scanned clean, stage allow-listed, inside the change window: approved by policy"
   token=$(approval_demo_seed "$pipeline" exec-clean "$clean")
   approval_demo_event "$token" "$WORK/approval-clean.json"
   approval_demo_gate "$policy" "$WORK/approval-clean.json"
 
   note ""
-  note "2. Commit ${leaky:0:8} has a finding: rejected by policy"
-  token=$(approval_demo_seed "$pipeline" exec-leaky "$leaky")
+  leaky=$(commit_file "$src" deploy.sh "Add deploy script" <<<'export AWS_ACCESS_KEY_ID=AKIAZ7Q3XK2LMNB4RT6Y')
+  approval_demo_report "$leaky" '{"ruleId": "aws-access-key-id", "severity": "high", "path": "deploy.sh", "line": 1,
+    "column": 26, "masked": "AKIA****************", "fingerprint": "sha256:5e1c"}'
+  fixed=$(commit_file "$src" README.md "Fix README" <<<"# demo (fixed)")
+  approval_demo_report "$fixed"
+  note "2. Commit ${leaky:0:8} adds a key, commit ${fixed:0:8} fixes the README on top: rejected at ${fixed:0:8}, naming ${leaky:0:8}"
+  token=$(approval_demo_seed "$pipeline" exec-leaky "$fixed")
   approval_demo_event "$token" "$WORK/approval-leaky.json"
   approval_demo_gate "$policy" "$WORK/approval-leaky.json"
 
   note ""
-  note "3. Commit ${unscanned:0:8} was not scanned: the approvers get signed links"
+  demo_git -C "$src" checkout -q -b hotfix "$clean"
+  unscanned=$(commit_file "$src" app.py "Hotfix" <<<'def handler(event, context): return {"ok": False}')
+  note "3. Commit ${unscanned:0:8} (a hotfix on ${clean:0:8}) was not scanned: the approvers get signed links"
   token=$(approval_demo_seed "$pipeline" exec-unscanned "$unscanned")
   approval_demo_event "$token" "$WORK/approval-unscanned.json"
   approval_demo_gate "$policy" "$WORK/approval-unscanned.json"

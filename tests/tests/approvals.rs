@@ -1,25 +1,28 @@
 //! approval-gate and approval-callback end to end: the handlers, called as
 //! Lambda would call them, with real SDK clients against the local stack:
-//! local-aws (in process) for CodePipeline, moto (from `.local/env`) for S3
-//! (findings reports, markers), SNS (the approvers topic, delivering to an
-//! SQS queue each test reads) and Secrets Manager (the link signing key).
-//! Each test writes the secret-scanner report it needs itself.
+//! local-aws (in process) for CodePipeline and CodeCommit (a real git
+//! repository per test), moto (from `.local/env`) for S3 (findings
+//! reports, markers), SNS (the approvers topic, delivering to an SQS queue
+//! each test reads) and Secrets Manager (the link signing key). Each test
+//! writes the secret-scanner reports it needs itself.
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 use aws_sdk_codepipeline::types::{ApprovalResult, ApprovalStatus};
 use base64::Engine as _;
 use chrono::{Duration, Utc};
 use e2e::{
-    CapturedLogs, LocalAws, TopicQueue, create_bucket, moto_s3, moto_sdk_config, unique_name,
+    CapturedLogs, LocalAws, TopicQueue, commit_file, create_bucket, git, init_repo, moto_s3,
+    moto_sdk_config, unique_name,
 };
 use serde_json::{Value, json};
+use shared::approval::policy::short;
 use shared::approval::{ApprovalLink, Decision, SigningKey};
 
 const PIPELINE: &str = "web";
 const REPOSITORY: &str = "app";
-const COMMIT: &str = "4c1f0e9d8c7b6a5f4e3d2c1b0a9f8e7d6c5b4a39";
 const EXECUTION: &str = "e-approve-1";
 /// A credential shaped like a real one, as a report's finding would mask it.
 const SECRET: &str = "AKIAZ7Q3XK2LMNB4RT6Y";
@@ -29,6 +32,10 @@ const ALWAYS: &str = r#"{"timeZone": "UTC", "days": ["Mon","Tue","Wed","Thu","Fr
 /// One test's stack.
 struct Stack {
     aws: LocalAws,
+    /// The work tree of repository [`REPOSITORY`] that local-aws serves.
+    repo: PathBuf,
+    /// The commit the approval waits for (the first one, "Fix login redirect").
+    commit: String,
     gate: approval_gate::SdkDeps,
     callback: approval_callback::SdkDeps,
     key: SigningKey,
@@ -47,6 +54,14 @@ impl Stack {
     }
 
     async fn start_with(policy: &str, settings: &[(&str, &str)]) -> Result<Self> {
+        Self::build(policy, settings, None).await
+    }
+
+    async fn build(
+        policy: &str,
+        settings: &[(&str, &str)],
+        codecommit_retry: Option<aws_sdk_codecommit::config::retry::RetryConfig>,
+    ) -> Result<Self> {
         let moto = moto_sdk_config().await?;
         let s3 = moto_s3(&moto);
         let sns = aws_sdk_sns::Client::new(&moto);
@@ -84,11 +99,30 @@ impl Stack {
             approval_callback::Config::from_lookup(|name| env.get(name).cloned())?;
 
         let aws = LocalAws::start().await?;
+        let repo = init_repo(&aws.repos_dir(), REPOSITORY)?;
+        let commit = commit_file(
+            &repo,
+            "src/login.rs",
+            b"fn redirect() {}\n",
+            "Fix login redirect",
+        )?;
         let local = aws.sdk_config().await;
-        // As `main` builds them; CodePipeline pointed at local-aws the way
-        // AWS_ENDPOINT_URL_CODEPIPELINE does.
+        // As `main` builds them; CodePipeline and CodeCommit pointed at
+        // local-aws the way AWS_ENDPOINT_URL_CODEPIPELINE / _CODECOMMIT do.
         let mut clients = approval_gate::Clients::new(&moto, &config);
         clients.codepipeline = aws_sdk_codepipeline::Client::new(&local);
+        clients.codecommit = aws_sdk_codecommit::Client::new(&local);
+        if let Some(retry) = codecommit_retry {
+            // Millisecond backoff and a partition of its own: throttling
+            // tests stay fast and do not drain the other tests' retry quota.
+            let conf = aws_sdk_codecommit::config::Builder::from(&local)
+                .retry_config(retry)
+                .retry_partition(aws_sdk_codecommit::config::retry::RetryPartition::new(
+                    unique_name("approvals-codecommit"),
+                ))
+                .build();
+            clients.codecommit = aws_sdk_codecommit::Client::from_conf(conf);
+        }
         approval_gate::load_policy(&mut config, &clients).await?;
         let key = approval_gate::adapters::signing_key(&clients.secrets, &config.signing_secret_id)
             .await?;
@@ -100,9 +134,12 @@ impl Stack {
             aws_sdk_codepipeline::Client::new(&local),
             callback_key,
         );
-        let token = seed_waiting_approval(&aws).await?;
+        seed_pipeline(&aws).await?;
+        let token = seed_waiting_approval(&aws, EXECUTION, &commit).await?;
         Ok(Self {
             aws,
+            repo,
+            commit,
             gate,
             callback,
             key,
@@ -115,27 +152,94 @@ impl Stack {
         })
     }
 
-    /// Writes secret-scanner's report for [`COMMIT`], as the contract says.
+    /// Writes secret-scanner's report for [`Self::commit`], as the contract says.
     async fn write_report(&self, schema: &str, findings: &[Value]) -> Result<()> {
-        let report = json!({
-            "schema": schema,
-            "repository": REPOSITORY,
-            "commitId": COMMIT,
-            "ref": "refs/heads/main",
-            "scannedAt": "2026-01-01T00:00:00Z",
-            "findingCount": findings.len(),
-            "findings": findings,
-            "skipped": {"binary": 0, "submodule": 0, "tooLarge": 0},
-            "truncated": false,
-        });
+        let mut report = report(&self.commit, findings);
+        report["schema"] = json!(schema);
+        self.put_report(&self.commit, &report).await
+    }
+
+    async fn put_report(&self, commit: &str, report: &Value) -> Result<()> {
         self.s3
             .put_object()
             .bucket(&self.bucket)
-            .key(format!("findings/{REPOSITORY}/{COMMIT}.json"))
+            .key(format!("findings/{REPOSITORY}/{commit}.json"))
             .body(report.to_string().into_bytes().into())
             .send()
             .await?;
         Ok(())
+    }
+
+    /// Commits `file` into the repository; with `findings`, writes the
+    /// report secret-scanner would (`Some(&[])`: clean), `None`: no report.
+    async fn commit(
+        &self,
+        file: &str,
+        contents: &str,
+        message: &str,
+        findings: Option<&[Value]>,
+    ) -> Result<String> {
+        let id = commit_file(&self.repo, file, contents.as_bytes(), message)?;
+        if let Some(findings) = findings {
+            self.put_report(&id, &report(&id, findings)).await?;
+        }
+        Ok(id)
+    }
+
+    /// An execution of `commit` that went through every stage: the last
+    /// successful one, for the gate.
+    async fn succeeded(&self, execution: &str, commit: &str) -> Result<()> {
+        self.aws
+            .admin_post(
+                "/codepipeline/executions",
+                json!({"pipelineName": PIPELINE, "pipelineExecutionId": execution,
+                       "status": "Succeeded", "startTime": "2025-12-01T00:00:00Z",
+                       "artifactRevisions": [revision(commit, "Released before")],
+                       "actions": [{"stageName": "Source", "actionName": "Source"},
+                                   {"stageName": "Build", "actionName": "Build"},
+                                   {"stageName": "Approve", "actionName": "Approve"},
+                                   {"stageName": "Deploy", "actionName": "Deploy"}]}),
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Rejects the waiting approval as someone in the console would.
+    async fn reject_in_console(&self, summary: &str) -> Result<()> {
+        self.aws
+            .codepipeline()
+            .await
+            .put_approval_result()
+            .pipeline_name(PIPELINE)
+            .stage_name("Approve")
+            .action_name("Approve")
+            .token(&self.token)
+            .result(
+                ApprovalResult::builder()
+                    .status(ApprovalStatus::Rejected)
+                    .summary(summary)
+                    .build()?,
+            )
+            .send()
+            .await?;
+        Ok(())
+    }
+
+    /// A new execution of `commit`, waiting at the approval: the one the
+    /// next [`Self::gate`] call is about.
+    async fn release(&mut self, commit: &str) -> Result<()> {
+        // local-aws, like CodePipeline, has one approval waiting per action:
+        // the first execution's is decided (in the console, say) first.
+        self.reject_in_console("superseded").await?;
+        self.token = seed_waiting_approval(&self.aws, "e-approve-2", commit).await?;
+        Ok(())
+    }
+
+    /// How many `operation` calls local-aws has answered so far.
+    async fn calls(&self, operation: &str) -> Result<u64> {
+        Ok(self.aws.admin_get("/calls").await?[operation]
+            .as_u64()
+            .unwrap_or(0))
     }
 
     /// The SNS event CodePipeline's approval action publishes.
@@ -256,9 +360,8 @@ fn with(fields: &[(String, String)], extra: &[(&str, &str)]) -> Vec<(String, Str
     all
 }
 
-/// Source (CodeCommit `app`) -> Build -> Approve -> Deploy; an execution
-/// of [`COMMIT`] waiting at the approval. Returns the approval token.
-async fn seed_waiting_approval(aws: &LocalAws) -> Result<String> {
+/// Source (CodeCommit `app`) -> Build -> Approve -> Deploy.
+async fn seed_pipeline(aws: &LocalAws) -> Result<()> {
     aws.admin_post(
         "/codepipeline/pipelines",
         json!({"name": PIPELINE, "stages": [
@@ -270,13 +373,23 @@ async fn seed_waiting_approval(aws: &LocalAws) -> Result<String> {
         ]}),
     )
     .await?;
+    Ok(())
+}
+
+/// A source revision of `commit`, as CodePipeline records a CodeCommit one.
+fn revision(commit: &str, summary: &str) -> Value {
+    json!({"revisionId": commit, "revisionSummary": summary,
+           "revisionUrl": format!("https://us-east-1.console.aws.amazon.com/codesuite/codecommit/repositories/{REPOSITORY}/commit/{commit}?region=us-east-1")})
+}
+
+/// An execution of `commit` waiting at the approval. Returns the approval token.
+async fn seed_waiting_approval(aws: &LocalAws, execution: &str, commit: &str) -> Result<String> {
     aws.admin_post(
         "/codepipeline/executions",
-        json!({"pipelineName": PIPELINE, "pipelineExecutionId": EXECUTION,
+        json!({"pipelineName": PIPELINE, "pipelineExecutionId": execution,
                "trigger": {"triggerType": "CloudWatchEvent",
                            "triggerDetail": "arn:aws:events:us-east-1:123456789012:rule/app-main"},
-               "artifactRevisions": [{"revisionId": COMMIT, "revisionSummary": "Fix login redirect",
-                   "revisionUrl": format!("https://us-east-1.console.aws.amazon.com/codesuite/codecommit/repositories/{REPOSITORY}/commit/{COMMIT}?region=us-east-1")}],
+               "artifactRevisions": [revision(commit, "Fix login redirect")],
                "actions": [{"stageName": "Source", "actionName": "Source"},
                            {"stageName": "Build", "actionName": "Build"}]}),
     )
@@ -285,13 +398,32 @@ async fn seed_waiting_approval(aws: &LocalAws) -> Result<String> {
         .admin_post(
             "/codepipeline/approvals",
             json!({"pipelineName": PIPELINE, "stageName": "Approve", "actionName": "Approve",
-                   "pipelineExecutionId": EXECUTION}),
+                   "pipelineExecutionId": execution}),
         )
         .await?;
     Ok(approval["token"]
         .as_str()
         .context("approval without token")?
         .to_owned())
+}
+
+/// secret-scanner's report of `commit` (the contract: schema, commit,
+/// count, findings, what was skipped).
+fn report(commit: &str, findings: &[Value]) -> Value {
+    json!({
+        "schema": "codewarden/findings-report@1",
+        "repository": REPOSITORY,
+        "commitId": commit,
+        "parentCommitId": null,
+        "ref": "refs/heads/main",
+        "scannedAt": "2026-01-01T00:00:00Z",
+        "findingCount": findings.len(),
+        "findings": findings,
+        "skipped": {"binary": 0, "submodule": 0, "tooLarge": 0},
+        "allowedFiles": 0,
+        "truncated": false,
+        "stoppedAt": null,
+    })
 }
 
 fn sample(name: &str) -> Result<Value> {
@@ -350,7 +482,7 @@ async fn clean_commit_of_an_allow_listed_stage_is_approved_automatically() -> Re
     assert_eq!(approval["status"], "Approved");
     let summary = approval["summary"].as_str().unwrap_or_default();
     assert!(
-        summary.contains("commit 4c1f0e9d scanned clean"),
+        summary.contains(&format!("commit {} scanned clean", short(&stack.commit))),
         "{summary}"
     );
     assert!(summary.contains("inside change window"), "{summary}");
@@ -407,15 +539,19 @@ async fn findings_reject_automatically_without_quoting_the_secret() -> Result<()
         .await?;
     // WHEN the approval request arrives
     let outcome = stack.gate().await?;
-    // THEN it is rejected, the summary names the count, not the secret
+    // THEN it is rejected, the summary names the count and the masked
+    // preview, never more of the secret than its first 4 characters
     let approval = stack.approval().await?;
     assert_eq!(approval["status"], "Rejected", "{outcome:?}");
     let summary = approval["summary"].as_str().unwrap_or_default();
     assert!(
-        summary.contains("1 potential secret(s) in commit 4c1f0e9d"),
+        summary.contains(&format!(
+            "1 potential secret(s) in commit {} (aws-access-key-id AKIA*** at config/prod.env:3)",
+            short(&stack.commit)
+        )),
         "{summary}"
     );
-    assert!(!summary.contains("AKIA") && !summary.contains(SECRET));
+    assert!(!summary.contains(&SECRET[..5]));
     assert!(stack.received().await?.is_empty());
     Ok(())
 }
@@ -484,7 +620,7 @@ async fn human_path_get_confirms_post_approves_and_a_replay_conflicts() -> Resul
         page.body()
             .contains("You are about to <strong>approve</strong>")
     );
-    assert!(page.body().contains("4c1f0e9d") && page.body().contains("arn:aws:events"));
+    assert!(page.body().contains(short(&stack.commit)) && page.body().contains("arn:aws:events"));
     assert_eq!(page.header("x-frame-options"), Some("DENY"));
     assert_eq!(page.header("cache-control"), Some("no-store"));
     assert!(
@@ -512,7 +648,10 @@ async fn human_path_get_confirms_post_approves_and_a_replay_conflicts() -> Resul
     assert_eq!(approval["status"], "Approved");
     assert_eq!(
         approval["summary"],
-        "Approved by Ann <Lee> via codewarden signed link (commit 4c1f0e9d): smoke tests green"
+        format!(
+            "Approved by Ann <Lee> via codewarden signed link (commit {}): smoke tests green",
+            short(&stack.commit)
+        )
     );
 
     // WHEN the same form is posted again, or the reject link is used
@@ -559,7 +698,7 @@ async fn tampered_links_are_refused_and_change_nothing() -> Result<()> {
     let stack = Stack::start("").await?;
     stack.gate().await?;
     let (approve, _, _) = links(&stack).await?;
-    let commit = format!("commit={COMMIT}");
+    let commit = format!("commit={}", stack.commit);
     for (from, to) in [
         ("decision=approve", "decision=reject"),
         ("pipeline=web", "pipeline=api"),
@@ -654,23 +793,7 @@ async fn a_token_completed_elsewhere_or_unknown_conflicts() -> Result<()> {
     let (approve, _, _) = links(&stack).await?;
     let fields = stack.get(&approve).await?.form_fields();
     // GIVEN someone rejected in the console first
-    stack
-        .aws
-        .codepipeline()
-        .await
-        .put_approval_result()
-        .pipeline_name(PIPELINE)
-        .stage_name("Approve")
-        .action_name("Approve")
-        .token(&stack.token)
-        .result(
-            ApprovalResult::builder()
-                .status(ApprovalStatus::Rejected)
-                .summary("rejected in the console")
-                .build()?,
-        )
-        .send()
-        .await?;
+    stack.reject_in_console("rejected in the console").await?;
     // WHEN the link is confirmed THEN 409 (ApprovalAlreadyCompleted)
     let page = stack.post(&with(&fields, &[("approver", "Ann")])).await?;
     assert_eq!(page.status(), 409, "{}", page.body());
@@ -701,5 +824,315 @@ async fn other_methods_and_forms_are_refused() -> Result<()> {
     event["headers"]["content-type"] = json!("application/json");
     let response = serde_json::to_value(approval_callback::handle(event, &stack.callback).await)?;
     assert_eq!(response["statusCode"], 400);
+    Ok(())
+}
+
+// --- the history since the last successful execution -------------------------
+
+/// A key as a developer would commit it (the report masks it).
+fn leaky_file() -> String {
+    format!("AWS_ACCESS_KEY_ID={SECRET}\nREGION=us-east-1\n")
+}
+
+/// The finding secret-scanner reports for [`leaky_file`] at `path`.
+fn finding_at(path: &str) -> Value {
+    let mut finding = finding();
+    finding["path"] = json!(path);
+    finding["line"] = json!(1);
+    finding
+}
+
+fn summary_of(approval: &Value) -> String {
+    approval["summary"].as_str().unwrap_or_default().to_owned()
+}
+
+#[tokio::test]
+async fn a_key_added_and_a_readme_fixed_after_it_is_rejected_naming_the_key_commit() -> Result<()> {
+    // GIVEN the first commit released, then commit A adds a key and
+    // commit B only fixes the README (its own report is clean)
+    let mut stack = Stack::start(&allow_listed()).await?;
+    stack
+        .write_report("codewarden/findings-report@1", &[])
+        .await?;
+    stack.succeeded("e-released", &stack.commit).await?;
+    let a = stack
+        .commit(
+            "config/prod.env",
+            &leaky_file(),
+            "Add deploy config",
+            Some(&[finding_at("config/prod.env")]),
+        )
+        .await?;
+    let b = stack
+        .commit(
+            "README.md",
+            "# app\n\nTypo fixed.\n",
+            "Fix README",
+            Some(&[]),
+        )
+        .await?;
+    // WHEN an execution of B asks for approval
+    stack.release(&b).await?;
+    let outcome = stack.gate().await?;
+    // THEN it is rejected, and the summary names A and the masked key only
+    let approval = stack.approval().await?;
+    assert_eq!(approval["status"], "Rejected", "{outcome:?}");
+    let summary = summary_of(&approval);
+    assert!(
+        summary.contains(&format!(
+            "1 potential secret(s) in commit {} (aws-access-key-id AKIA*** at config/prod.env:1)",
+            short(&a)
+        )),
+        "{summary}"
+    );
+    assert!(
+        summary.contains("checked: 2 commits since the last successful execution e-released"),
+        "{summary}"
+    );
+    assert!(summary.contains("rejected by policy"), "{summary}");
+    assert!(!summary.contains(&SECRET[..5]) && summary.chars().count() <= 512);
+    assert!(stack.received().await?.is_empty());
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_commit_without_a_report_in_the_history_asks_a_human() -> Result<()> {
+    // GIVEN a released commit, an unscanned commit X, and a clean tip Y
+    let mut stack = Stack::start(&allow_listed()).await?;
+    stack
+        .write_report("codewarden/findings-report@1", &[])
+        .await?;
+    stack.succeeded("e-released", &stack.commit).await?;
+    let x = stack
+        .commit("src/a.rs", "fn a() {}\n", "Add a", None)
+        .await?;
+    let y = stack
+        .commit("src/b.rs", "fn b() {}\n", "Add b", Some(&[]))
+        .await?;
+    // WHEN Y's execution asks for approval
+    stack.release(&y).await?;
+    let outcome = stack.gate().await?;
+    // THEN the approvers are asked, and told which commit was not scanned
+    let expected = format!("commit {} was not scanned", short(&x));
+    assert!(
+        matches!(&outcome, approval_gate::Outcome::AskedApprovers { reason, .. } if reason.contains(&expected)),
+        "{outcome:?}"
+    );
+    assert_eq!(stack.approval().await?["status"], "Pending");
+    let (_, _, envelope) = links(&stack).await?;
+    let text = envelope["Message"]
+        .as_str()
+        .and_then(|m| serde_json::from_str::<Value>(m).ok())
+        .and_then(|d| d["text"].as_str().map(str::to_owned))
+        .unwrap_or_default();
+    assert!(text.contains(&expected), "{text}");
+    assert!(
+        text.contains("Checked:    2 commits since the last successful execution e-released"),
+        "{text}"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_incomplete_report_asks_a_human_with_its_reason() -> Result<()> {
+    // GIVEN an older-style report that skipped a too-large file in the
+    // history, and a tip whose report says `complete: false`
+    let mut stack = Stack::start(&allow_listed()).await?;
+    stack
+        .write_report("codewarden/findings-report@1", &[])
+        .await?;
+    stack.succeeded("e-released", &stack.commit).await?;
+    let big = stack
+        .commit("data/big.csv", "a,b\n", "Add data", None)
+        .await?;
+    let mut old_style = report(&big, &[]);
+    old_style["skipped"]["tooLarge"] = json!(1);
+    stack.put_report(&big, &old_style).await?;
+    let tip = stack
+        .commit("assets/logo.txt", "logo\n", "Add logo", None)
+        .await?;
+    let mut extended = report(&tip, &[]);
+    extended["complete"] = json!(false);
+    extended["notScanned"] = json!([{"path": "assets/logo.png", "reason": "binary"}]);
+    stack.put_report(&tip, &extended).await?;
+    // WHEN the tip's execution asks for approval
+    stack.release(&tip).await?;
+    let outcome = stack.gate().await?;
+    // THEN a person is asked, with both reasons
+    let approval_gate::Outcome::AskedApprovers { reason, .. } = &outcome else {
+        bail!("expected the approvers to be asked: {outcome:?}");
+    };
+    assert!(
+        reason.contains(&format!(
+            "the secret-scanner report for commit {} is incomplete: assets/logo.png not scanned (binary)",
+            short(&tip)
+        )),
+        "{reason}"
+    );
+    assert!(
+        reason.contains(&format!(
+            "the secret-scanner report for commit {} is incomplete: 1 file(s) too large to scan",
+            short(&big)
+        )),
+        "{reason}"
+    );
+    assert_eq!(stack.approval().await?["status"], "Pending");
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_clean_history_since_the_last_success_is_approved_reading_only_the_new_commits()
+-> Result<()> {
+    // GIVEN a leaky first commit, its fix (never scanned: a person approved
+    // it) released by a successful execution, then two clean commits
+    let mut stack = Stack::start(&allow_listed()).await?;
+    stack
+        .write_report(
+            "codewarden/findings-report@1",
+            &[finding_at("src/login.rs")],
+        )
+        .await?;
+    let fix = stack
+        .commit(
+            "src/login.rs",
+            "fn redirect() {}\n// fixed\n",
+            "Remove key",
+            None,
+        )
+        .await?;
+    stack.succeeded("e-released", &fix).await?;
+    stack
+        .commit("src/c.rs", "fn c() {}\n", "Add c", Some(&[]))
+        .await?;
+    let tip = stack
+        .commit("src/d.rs", "fn d() {}\n", "Add d", Some(&[]))
+        .await?;
+    stack.release(&tip).await?;
+    let before = stack.calls("BatchGetCommits").await?;
+    // WHEN the tip's execution asks for approval
+    let outcome = stack.gate().await?;
+    // THEN it is approved: the old leaky commit and the unscanned fix were
+    // released before and do not count
+    let approval = stack.approval().await?;
+    assert_eq!(approval["status"], "Approved", "{outcome:?}");
+    let summary = summary_of(&approval);
+    assert!(
+        summary.contains(&format!(
+            "history: 2 commits since the last successful execution e-released (commit {}), all scanned clean",
+            short(&fix)
+        )),
+        "{summary}"
+    );
+    // AND the walk read the two new commits and the released one, no
+    // further: two BatchGetCommits calls (tip + released, then its parent)
+    assert_eq!(stack.calls("BatchGetCommits").await? - before, 2);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_leaky_commit_on_a_side_branch_merged_with_no_ff_is_rejected() -> Result<()> {
+    // GIVEN a released main, a side branch that adds a key and removes it
+    // again, a README change on main, and a --no-ff merge (whose own
+    // report, against main, shows nothing)
+    let mut stack = Stack::start(&allow_listed()).await?;
+    stack
+        .write_report("codewarden/findings-report@1", &[])
+        .await?;
+    stack.succeeded("e-released", &stack.commit).await?;
+    git(&stack.repo, &["checkout", "-q", "-b", "side"])?;
+    let added = stack
+        .commit(
+            "deploy.env",
+            &leaky_file(),
+            "Add deploy env",
+            Some(&[finding_at("deploy.env")]),
+        )
+        .await?;
+    git(&stack.repo, &["rm", "-q", "deploy.env"])?;
+    git(&stack.repo, &["commit", "-q", "-m", "Remove deploy env"])?;
+    let removed = git(&stack.repo, &["rev-parse", "HEAD"])?;
+    stack.put_report(&removed, &report(&removed, &[])).await?;
+    git(&stack.repo, &["checkout", "-q", "main"])?;
+    stack
+        .commit("README.md", "# app\n", "Document", Some(&[]))
+        .await?;
+    git(
+        &stack.repo,
+        &["merge", "-q", "--no-ff", "-m", "Merge side", "side"],
+    )?;
+    let merge = git(&stack.repo, &["rev-parse", "HEAD"])?;
+    stack.put_report(&merge, &report(&merge, &[])).await?;
+    // WHEN the merge's execution asks for approval
+    stack.release(&merge).await?;
+    stack.gate().await?;
+    // THEN it is rejected, naming the side branch's commit
+    let approval = stack.approval().await?;
+    let summary = summary_of(&approval);
+    assert_eq!(approval["status"], "Rejected", "{summary}");
+    assert!(
+        summary.contains(&format!(
+            "in commit {} (aws-access-key-id AKIA***",
+            short(&added)
+        )),
+        "{summary}"
+    );
+    assert!(summary.contains("checked: 4 commits"), "{summary}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn throttled_history_reads_ask_a_human_and_never_approve() -> Result<()> {
+    // GIVEN a clean, allow-listed commit, and CodeCommit throttling every
+    // BatchGetCommits attempt (3 with the SDK's standard retries)
+    let retry = aws_sdk_codecommit::config::retry::RetryConfig::standard()
+        .with_initial_backoff(std::time::Duration::from_millis(1))
+        .with_max_backoff(std::time::Duration::from_millis(20));
+    let stack = Stack::build(&allow_listed(), &[], Some(retry)).await?;
+    stack
+        .write_report("codewarden/findings-report@1", &[])
+        .await?;
+    stack
+        .aws
+        .admin_post(
+            "/faults",
+            json!({"operation": "BatchGetCommits", "kind": "throttle", "count": 3}),
+        )
+        .await?;
+    // WHEN the approval request arrives
+    let outcome = stack.gate().await?;
+    // THEN a person is asked, told that the history could not be read and why
+    assert!(
+        matches!(&outcome, approval_gate::Outcome::AskedApprovers { reason, .. }
+            if reason.contains("the history of app could not be read")
+                && reason.contains("ThrottlingException")),
+        "{outcome:?}"
+    );
+    assert_eq!(stack.approval().await?["status"], "Pending");
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_history_longer_than_the_bound_asks_a_human_saying_so() -> Result<()> {
+    // GIVEN MAX_HISTORY_COMMITS=2 and three clean commits, none released
+    let mut stack = Stack::start_with(&allow_listed(), &[("MAX_HISTORY_COMMITS", "2")]).await?;
+    stack
+        .write_report("codewarden/findings-report@1", &[])
+        .await?;
+    stack
+        .commit("src/e.rs", "fn e() {}\n", "Add e", Some(&[]))
+        .await?;
+    let tip = stack
+        .commit("src/f.rs", "fn f() {}\n", "Add f", Some(&[]))
+        .await?;
+    stack.release(&tip).await?;
+    // WHEN the tip's execution asks for approval
+    let outcome = stack.gate().await?;
+    // THEN a person is asked, told the history was longer than the bound
+    assert!(
+        matches!(&outcome, approval_gate::Outcome::AskedApprovers { reason, .. }
+            if reason.contains("longer than MAX_HISTORY_COMMITS (2 commits read")),
+        "{outcome:?}"
+    );
+    assert_eq!(stack.approval().await?["status"], "Pending");
     Ok(())
 }

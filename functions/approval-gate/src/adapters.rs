@@ -2,18 +2,28 @@
 //! (retryable or not), and the signing key from Secrets Manager.
 
 use aws_sdk_codepipeline::operation::put_approval_result::PutApprovalResultError;
-use aws_sdk_codepipeline::types::{ApprovalResult, ApprovalStatus};
+use aws_sdk_codepipeline::types::{ApprovalResult, ApprovalStatus, PipelineExecutionStatus};
 use aws_sdk_s3::operation::get_object::GetObjectError;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_sns::config::http::HttpResponse;
 use aws_sdk_sns::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_sns::types::MessageAttributeValue;
-use shared::approval::{Decision, Policy, ScanState, SigningKey};
+use shared::approval::{Decision, Policy, SigningKey};
 use shared::events::ApprovalRequest;
 use shared::notify::SnsPublish;
 
 use crate::Error;
-use crate::ports::{ExecutionFacts, Markers, Notifier, Pipelines, Recorded, Reports, Revision};
+use crate::history::source_commit;
+use crate::ports::{
+    CommitNode, Commits, ExecutionFacts, LastSuccess, Markers, Notifier, Pipelines, Recorded,
+    Reports, Revision,
+};
+use crate::report::CommitState;
+
+/// `ListPipelineExecutions` pages (of 100) searched for the last success:
+/// a pipeline that has not succeeded in its last 1000 executions is
+/// treated as one that never did (its whole branch is checked).
+const MAX_EXECUTION_PAGES: usize = 10;
 
 /// Maps an SDK error to [`Error::Aws`], retryable or not by the one
 /// classification every function shares ([`shared::sdk::is_retryable`]).
@@ -139,6 +149,54 @@ impl Pipelines for CodePipelineApprovals {
         })
     }
 
+    async fn last_success(
+        &self,
+        pipeline: &str,
+        repository: &str,
+    ) -> Result<Option<LastSuccess>, Error> {
+        let mut next_token = None;
+        for _ in 0..MAX_EXECUTION_PAGES {
+            let page = self
+                .client
+                .list_pipeline_executions()
+                .pipeline_name(pipeline)
+                .max_results(100)
+                .set_next_token(next_token)
+                .send()
+                .await
+                .map_err(|e| aws_error("ListPipelineExecutions", e))?;
+            // Newest first, as CodePipeline lists them.
+            for summary in page.pipeline_execution_summaries() {
+                if summary.status() != Some(&PipelineExecutionStatus::Succeeded) {
+                    continue;
+                }
+                let revisions: Vec<Revision> = summary
+                    .source_revisions()
+                    .iter()
+                    .map(|r| Revision {
+                        revision_id: r.revision_id().map(str::to_owned),
+                        url: r.revision_url().map(str::to_owned),
+                        summary: r.revision_summary().map(str::to_owned),
+                    })
+                    .collect();
+                if let (Some(commit), Some(execution_id)) = (
+                    source_commit(&revisions, repository),
+                    summary.pipeline_execution_id(),
+                ) {
+                    return Ok(Some(LastSuccess {
+                        execution_id: execution_id.to_owned(),
+                        commit: commit.to_owned(),
+                    }));
+                }
+            }
+            next_token = page.next_token().map(str::to_owned);
+            if next_token.is_none() {
+                break;
+            }
+        }
+        Ok(None)
+    }
+
     async fn put_result(
         &self,
         request: &ApprovalRequest,
@@ -188,6 +246,46 @@ impl Pipelines for CodePipelineApprovals {
     }
 }
 
+/// [`Commits`] over CodeCommit `BatchGetCommits`.
+#[derive(Clone, Debug)]
+pub struct CodeCommitCommits {
+    pub client: aws_sdk_codecommit::Client,
+}
+
+impl Commits for CodeCommitCommits {
+    async fn commits(&self, repository: &str, ids: &[String]) -> Result<Vec<CommitNode>, Error> {
+        let output = self
+            .client
+            .batch_get_commits()
+            .repository_name(repository)
+            .set_commit_ids(Some(ids.to_vec()))
+            .send()
+            .await
+            .map_err(|e| aws_error("BatchGetCommits", e))?;
+        // Ids CodeCommit does not know come back in `errors`: left out.
+        Ok(output
+            .commits()
+            .iter()
+            .filter_map(|commit| {
+                let time = [commit.committer(), commit.author()]
+                    .into_iter()
+                    .flatten()
+                    .find_map(|who| epoch_seconds(who.date()?));
+                Some(CommitNode {
+                    id: commit.commit_id()?.to_owned(),
+                    parents: commit.parents().to_vec(),
+                    time: time.unwrap_or(0),
+                })
+            })
+            .collect())
+    }
+}
+
+/// CodeCommit's `UserInfo.date`, git's raw form: `1767225600 +0000`.
+fn epoch_seconds(date: &str) -> Option<i64> {
+    date.split_whitespace().next()?.parse().ok()
+}
+
 /// [`Reports`] as S3 objects `<prefix><repository>/<commit>.json`.
 #[derive(Clone, Debug)]
 pub struct S3Reports {
@@ -197,7 +295,7 @@ pub struct S3Reports {
 }
 
 impl Reports for S3Reports {
-    async fn scan_state(&self, repository: &str, commit: &str) -> Result<ScanState, Error> {
+    async fn commit_state(&self, repository: &str, commit: &str) -> Result<CommitState, Error> {
         let key = format!("{}{repository}/{commit}.json", self.prefix);
         let got = self
             .client
@@ -212,7 +310,7 @@ impl Reports for S3Reports {
                 if matches!(context.err(), GetObjectError::NoSuchKey(_))
                     || context.raw().status().as_u16() == 404 =>
             {
-                return Ok(ScanState::NotScanned);
+                return Ok(CommitState::NotScanned);
             }
             Err(error) if shared::sdk::is_retryable(&error) => {
                 return Err(aws_error("GetObject", error));
@@ -222,7 +320,7 @@ impl Reports for S3Reports {
                 // log says what to fix.
                 let error = aws_error("GetObject", error);
                 tracing::warn!(bucket = %self.bucket, key = %key, error = %error, "findings report unreadable");
-                return Ok(ScanState::Unknown {
+                return Ok(CommitState::Unknown {
                     reason: format!(
                         "the secret-scanner report for commit {} could not be read",
                         shared::approval::policy::short(commit)
@@ -442,6 +540,172 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn last_success_pages_to_the_newest_succeeded_execution_of_the_repository() -> TestResult
+    {
+        use aws_sdk_codepipeline::Client;
+        use aws_sdk_codepipeline::operation::list_pipeline_executions::ListPipelineExecutionsOutput;
+        use aws_sdk_codepipeline::types::{PipelineExecutionSummary, SourceRevision};
+        fn execution(
+            id: &str,
+            status: PipelineExecutionStatus,
+            revisions: &[(char, &str)],
+        ) -> PipelineExecutionSummary {
+            let mut summary = PipelineExecutionSummary::builder()
+                .pipeline_execution_id(id)
+                .status(status);
+            for (digit, repo) in revisions {
+                summary = summary.source_revisions(
+                    SourceRevision::builder()
+                        .action_name("Source")
+                        .revision_id(digit.to_string().repeat(40))
+                        .revision_url(format!(
+                            "https://us-east-1.console.aws.amazon.com/codesuite/codecommit/repositories/{repo}/commit/x"
+                        ))
+                        .build()
+                        .unwrap_or_else(|_| unreachable!()),
+                );
+            }
+            summary.build()
+        }
+        // GIVEN a first page with the running execution, a failure and a
+        // success of another repository only, and a second page with the
+        // success wanted
+        let first = mock!(Client::list_pipeline_executions)
+            .match_requests(|r| {
+                r.pipeline_name() == Some("web")
+                    && r.max_results() == Some(100)
+                    && r.next_token().is_none()
+            })
+            .then_output(|| {
+                ListPipelineExecutionsOutput::builder()
+                    .pipeline_execution_summaries(execution(
+                        "e-3",
+                        PipelineExecutionStatus::InProgress,
+                        &[('3', "app")],
+                    ))
+                    .pipeline_execution_summaries(execution(
+                        "e-2",
+                        PipelineExecutionStatus::Failed,
+                        &[('2', "app")],
+                    ))
+                    .pipeline_execution_summaries(execution(
+                        "e-lib",
+                        PipelineExecutionStatus::Succeeded,
+                        &[('9', "lib")],
+                    ))
+                    .next_token("page-2")
+                    .build()
+            });
+        let second = mock!(Client::list_pipeline_executions)
+            .match_requests(|r| r.next_token() == Some("page-2"))
+            .then_output(|| {
+                ListPipelineExecutionsOutput::builder()
+                    .pipeline_execution_summaries(execution(
+                        "e-1",
+                        PipelineExecutionStatus::Succeeded,
+                        &[('8', "lib"), ('1', "app")],
+                    ))
+                    .build()
+            });
+        let pipelines = CodePipelineApprovals {
+            client: mock_client!(
+                aws_sdk_codepipeline,
+                RuleMode::Sequential,
+                &[&first, &second]
+            ),
+        };
+        // WHEN asked for the last success of `app`
+        let last = pipelines.last_success("web", "app").await?;
+        // THEN the second page's execution, with the commit of `app`
+        assert_eq!(
+            last,
+            Some(LastSuccess {
+                execution_id: "e-1".into(),
+                commit: "1".repeat(40)
+            })
+        );
+        assert_eq!((first.num_calls(), second.num_calls()), (1, 1));
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn commits_come_with_parents_and_time_and_errors_keep_their_retryability() -> TestResult {
+        use aws_sdk_codecommit::Client;
+        use aws_sdk_codecommit::operation::batch_get_commits::{
+            BatchGetCommitsError, BatchGetCommitsOutput,
+        };
+        use aws_sdk_codecommit::types::error::RepositoryDoesNotExistException;
+        use aws_sdk_codecommit::types::{BatchGetCommitsError as PerId, Commit, UserInfo};
+        let (a, b, gone) = ("a".repeat(40), "b".repeat(40), "c".repeat(40));
+        let (a2, b2, gone2) = (a.clone(), b.clone(), gone.clone());
+        let found = mock!(Client::batch_get_commits)
+            .match_requests(move |r| {
+                r.repository_name() == Some("app") && r.commit_ids() == [a2.clone(), gone2.clone()]
+            })
+            .then_output(move || {
+                BatchGetCommitsOutput::builder()
+                    .commits(
+                        Commit::builder()
+                            .commit_id(&a)
+                            .parents(&b)
+                            .committer(UserInfo::builder().date("1767225600 +0100").build())
+                            .build(),
+                    )
+                    .errors(
+                        PerId::builder()
+                            .commit_id(&gone)
+                            .error_code("CommitIdDoesNotExistException")
+                            .build(),
+                    )
+                    .build()
+            });
+        let no_repository = mock!(Client::batch_get_commits).then_error(|| {
+            BatchGetCommitsError::RepositoryDoesNotExistException(
+                RepositoryDoesNotExistException::builder().build(),
+            )
+        });
+        let throttled = mock!(Client::batch_get_commits).then_http_response(|| {
+            aws_sdk_codecommit::config::http::HttpResponse::new(
+                400.try_into().unwrap_or_else(|_| unreachable!()),
+                aws_sdk_s3::primitives::SdkBody::from(
+                    r#"{"__type": "ThrottlingException", "message": "Rate exceeded"}"#,
+                ),
+            )
+        });
+        let commits = CodeCommitCommits {
+            client: mock_client!(
+                aws_sdk_codecommit,
+                RuleMode::Sequential,
+                &[&found, &no_repository, &throttled]
+            ),
+        };
+        let ids = ["a".repeat(40), "c".repeat(40)];
+        assert_eq!(
+            commits.commits("app", &ids).await?,
+            [CommitNode {
+                id: "a".repeat(40),
+                parents: vec![b2],
+                time: 1_767_225_600
+            }]
+        );
+        let missing = commits.commits("app", &ids).await.err();
+        assert!(
+            missing.as_ref().is_some_and(
+                |e| !e.is_retryable() && e.to_string().starts_with("BatchGetCommits failed")
+            ),
+            "{missing:?}"
+        );
+        let throttled = commits.commits("app", &ids).await.err();
+        assert!(
+            throttled
+                .as_ref()
+                .is_some_and(|e| e.is_retryable() && e.to_string().contains("ThrottlingException")),
+            "{throttled:?}"
+        );
+        Ok(())
+    }
+
+    #[tokio::test]
     async fn missing_report_is_not_scanned_and_denied_is_unknown() -> TestResult {
         use aws_sdk_s3::Client;
         use aws_sdk_s3::types::error::NoSuchKey;
@@ -464,12 +728,12 @@ mod tests {
             prefix: "findings/".into(),
         };
         assert_eq!(
-            reports.scan_state("app", "c0ffee").await?,
-            ScanState::NotScanned
+            reports.commit_state("app", "c0ffee").await?,
+            CommitState::NotScanned
         );
         assert!(matches!(
-            reports.scan_state("app", "c0ffee").await?,
-            ScanState::Unknown { .. }
+            reports.commit_state("app", "c0ffee").await?,
+            CommitState::Unknown { .. }
         ));
         Ok(())
     }

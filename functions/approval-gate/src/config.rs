@@ -30,6 +30,10 @@ pub struct Config {
     /// `S3_FORCE_PATH_STYLE` (default `false`): path-style S3 requests, for
     /// S3 stand-ins such as moto.
     pub s3_force_path_style: bool,
+    /// `MAX_HISTORY_COMMITS` (default 1000, 1 to 10000): commits read from
+    /// CodeCommit to find what an execution brings since the last
+    /// successful one; a longer history asks a person.
+    pub max_history_commits: usize,
 }
 
 /// A setting that is missing or malformed. Retrying cannot help: fix the
@@ -78,6 +82,18 @@ impl Config {
                 });
             }
         };
+        let max_history_commits = match get("MAX_HISTORY_COMMITS") {
+            None => 1000,
+            Some(text) => text
+                .trim()
+                .parse::<usize>()
+                .ok()
+                .filter(|n| (1..=10_000).contains(n))
+                .ok_or_else(|| ConfigError::Invalid {
+                    name: "MAX_HISTORY_COMMITS",
+                    problem: format!("expected a number from 1 to 10000, found `{text}`"),
+                })?,
+        };
         let findings_bucket = required("FINDINGS_BUCKET")?;
         Ok(Self {
             approvers_topic_arn: required("APPROVERS_TOPIC_ARN")?,
@@ -90,6 +106,7 @@ impl Config {
             policy: Policy::from_json(&get("APPROVAL_POLICY").unwrap_or_default())?,
             policy_parameter: get("APPROVAL_POLICY_PARAMETER").map(|p| p.trim().to_owned()),
             s3_force_path_style,
+            max_history_commits,
         })
     }
 }
@@ -124,6 +141,7 @@ mod tests {
         assert_eq!(config.marker_bucket, "reports");
         assert_eq!(config.marker_prefix, "approval-gate/");
         assert_eq!(config.policy, Policy::default());
+        assert_eq!(config.max_history_commits, 1000);
         Ok(())
     }
 
@@ -150,5 +168,17 @@ mod tests {
         let mut bad_url = BASE.to_vec();
         bad_url[1] = ("CALLBACK_URL", "abc.example");
         assert!(Config::from_lookup(lookup(&bad_url)).is_err());
+        for bad in ["0", "10001", "many"] {
+            let mut settings = BASE.to_vec();
+            settings.push(("MAX_HISTORY_COMMITS", bad));
+            let err = Config::from_lookup(lookup(&settings))
+                .err()
+                .map(|e| e.to_string());
+            assert!(
+                err.as_deref()
+                    .is_some_and(|e| e.starts_with("MAX_HISTORY_COMMITS is invalid")),
+                "{bad}: {err:?}"
+            );
+        }
     }
 }

@@ -11,17 +11,19 @@ use shared::notify::Format;
 use tracing::{info, warn};
 
 use crate::config::Config;
+use crate::history::{self, Checked};
 use crate::message::HumanRequest;
-use crate::ports::{Markers, Notifier, Pipelines, Recorded, Reports};
+use crate::ports::{Commits, Markers, Notifier, Pipelines, Recorded, Reports};
 use crate::report::{is_commit_id, repository_from_url};
 use crate::{Error, adapters};
 
 /// Everything the handler needs, built once in `main`.
-pub struct Deps<P, R, N, M> {
+pub struct Deps<P, C, R, N, M> {
     pub config: Config,
     /// Signs the approve / reject links.
     pub key: SigningKey,
     pub pipelines: P,
+    pub commits: C,
     pub reports: R,
     pub notifier: N,
     pub markers: M,
@@ -30,6 +32,7 @@ pub struct Deps<P, R, N, M> {
 /// The dependencies backed by the AWS SDK.
 pub type SdkDeps = Deps<
     adapters::CodePipelineApprovals,
+    adapters::CodeCommitCommits,
     adapters::S3Reports,
     adapters::SnsNotifier,
     adapters::S3Markers,
@@ -56,9 +59,13 @@ fn acknowledged(reason: impl Into<String>) -> Outcome {
 }
 
 /// [`handle_at`] now.
-pub async fn handle<P, R, N, M>(event: Value, deps: &Deps<P, R, N, M>) -> Result<Outcome, Error>
+pub async fn handle<P, C, R, N, M>(
+    event: Value,
+    deps: &Deps<P, C, R, N, M>,
+) -> Result<Outcome, Error>
 where
     P: Pipelines,
+    C: Commits,
     R: Reports,
     N: Notifier,
     M: Markers,
@@ -72,26 +79,35 @@ where
 /// 1. finds the execution waiting at the action (`GetPipelineState`, the
 ///    action whose latest execution holds the message's token) and its
 ///    source commit (`GetPipelineExecution` artifact revisions);
-/// 2. reads secret-scanner's report for that commit from S3;
-/// 3. lets the policy decide: reject (findings), approve (clean,
+/// 2. finds the pipeline's last successful execution
+///    (`ListPipelineExecutions`) and walks the commits the source commit
+///    brings since that execution's commit (`BatchGetCommits`, see
+///    [`history`]), the source commit included;
+/// 3. reads secret-scanner's report of each of those commits from S3;
+/// 4. lets the policy decide on the whole history: reject (findings in
+///    any commit), approve (every commit clean and completely scanned,
 ///    allow-listed, inside a change window) through `PutApprovalResult`
-///    with a summary saying why, or ask a human: one SNS message to the
-///    approvers topic with signed Approve / Reject links.
+///    with a summary naming the commits and why, or ask a human (a commit
+///    not scanned or incompletely, an unreadable report or history, a
+///    history longer than `MAX_HISTORY_COMMITS`, no rule, no window): one
+///    SNS message to the approvers topic with signed Approve / Reject links.
 ///
 /// Idempotent: a second `PutApprovalResult` meets
 /// `ApprovalAlreadyCompleted` (acknowledged); asking is guarded by an S3
 /// marker per approval token (hashed, never the token itself).
 /// IAM: `codepipeline:GetPipelineState`, `codepipeline:GetPipelineExecution`,
-/// `codepipeline:PutApprovalResult`, `s3:GetObject` (findings), `s3:PutObject` /
+/// `codepipeline:ListPipelineExecutions`, `codepipeline:PutApprovalResult`,
+/// `codecommit:BatchGetCommits`, `s3:GetObject` (findings), `s3:PutObject` /
 /// `s3:DeleteObject` (markers), `sns:Publish`, `secretsmanager:GetSecretValue`
 /// (at cold start).
-pub async fn handle_at<P, R, N, M>(
+pub async fn handle_at<P, C, R, N, M>(
     event: Value,
-    deps: &Deps<P, R, N, M>,
+    deps: &Deps<P, C, R, N, M>,
     now: DateTime<Utc>,
 ) -> Result<Outcome, Error>
 where
     P: Pipelines,
+    C: Commits,
     R: Reports,
     N: Notifier,
     M: Markers,
@@ -113,13 +129,14 @@ where
     outcome
 }
 
-async fn approval<P, R, N, M>(
+async fn approval<P, C, R, N, M>(
     notification: &ApprovalNotification,
-    deps: &Deps<P, R, N, M>,
+    deps: &Deps<P, C, R, N, M>,
     now: DateTime<Utc>,
 ) -> Result<Outcome, Error>
 where
     P: Pipelines,
+    C: Commits,
     R: Reports,
     N: Notifier,
     M: Markers,
@@ -155,20 +172,42 @@ where
             .and_then(|r| r.url.as_deref())
             .and_then(repository_from_url)
     });
-    let scan = match (&repository, commit) {
-        (Some(repository), Some(commit)) => deps.reports.scan_state(repository, commit).await?,
-        (None, Some(commit)) => ScanState::Unknown {
+    let checked = match (&repository, commit) {
+        (Some(repository), Some(commit)) => Some(
+            history::check(
+                &deps.pipelines,
+                &deps.commits,
+                &deps.reports,
+                &request.pipeline_name,
+                repository,
+                commit,
+                deps.config.max_history_commits,
+            )
+            .await,
+        ),
+        _ => None,
+    };
+    let scan = match (&checked, &repository, commit) {
+        (Some(checked), _, _) => checked.scan_state(),
+        (None, None, Some(commit)) => ScanState::Unknown {
             reason: format!(
                 "the repository of commit {} is unknown: add `repository` to the policy rule for {}",
                 shared::approval::policy::short(commit),
                 request.pipeline_name
             ),
         },
-        (_, None) => ScanState::Unknown {
+        (None, _, _) => ScanState::Unknown {
             reason: format!("execution {execution_id} has no CodeCommit source commit"),
         },
     };
-    info!(pipeline = %request.pipeline_name, execution_id = %execution_id, commit = commit.unwrap_or("-"), scan = ?scan, "facts");
+    info!(
+        pipeline = %request.pipeline_name,
+        execution_id = %execution_id,
+        commit = commit.unwrap_or("-"),
+        commits_checked = checked.as_ref().map_or(0, |c| c.commits.len()),
+        scan = ?scan,
+        "facts"
+    );
     let verdict = deps.config.policy.evaluate(&Facts {
         pipeline: &request.pipeline_name,
         stage: &request.stage_name,
@@ -176,10 +215,15 @@ where
         scan,
         now,
     });
+    let verdict = match &checked {
+        Some(checked) => checked.explain(verdict),
+        None => verdict,
+    };
     let (decision, reason) = match verdict {
         Verdict::Approve { reason } => (Decision::Approve, reason),
         Verdict::Reject { reason } => (Decision::Reject, reason),
         Verdict::AskHuman { reason } => {
+            let history = checked.as_ref().map(Checked::scope_counted);
             let ask = HumanRequest {
                 message,
                 execution_id: &execution_id,
@@ -187,6 +231,7 @@ where
                 commit,
                 commit_summary: revision.and_then(|r| r.summary.as_deref()),
                 requester: execution.requester.as_deref(),
+                history: history.as_deref(),
                 reason: &reason,
             };
             return ask_approvers(&ask, deps).await;
@@ -209,9 +254,9 @@ where
     }
 }
 
-async fn ask_approvers<P, R, N, M>(
+async fn ask_approvers<P, C, R, N, M>(
     ask: &HumanRequest<'_>,
-    deps: &Deps<P, R, N, M>,
+    deps: &Deps<P, C, R, N, M>,
 ) -> Result<Outcome, Error>
 where
     N: Notifier,

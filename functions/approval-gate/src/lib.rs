@@ -5,6 +5,8 @@
 //!   request to the approvers out ([`handle`]);
 //! - [`ports`]: the capabilities it needs, in domain terms;
 //! - [`adapters`]: those capabilities over the AWS SDK;
+//! - [`history`]: which commits an approval vouches for (since the last
+//!   successful execution), and what their reports say together;
 //! - [`report`]: how secret-scanner's findings report is read;
 //! - [`message`]: what the approvers receive (pure);
 //! - [`config`]: the environment and the policy, read once.
@@ -13,6 +15,7 @@ pub mod adapters;
 pub mod config;
 mod error;
 pub mod handler;
+pub mod history;
 pub mod message;
 pub mod ports;
 pub mod report;
@@ -27,6 +30,7 @@ use shared::approval::SigningKey;
 #[derive(Clone, Debug)]
 pub struct Clients {
     pub codepipeline: aws_sdk_codepipeline::Client,
+    pub codecommit: aws_sdk_codecommit::Client,
     pub s3: aws_sdk_s3::Client,
     pub sns: aws_sdk_sns::Client,
     pub secrets: aws_sdk_secretsmanager::Client,
@@ -42,6 +46,7 @@ impl Clients {
             .build();
         Self {
             codepipeline: aws_sdk_codepipeline::Client::new(sdk),
+            codecommit: aws_sdk_codecommit::Client::new(sdk),
             s3: aws_sdk_s3::Client::from_conf(s3),
             sns: aws_sdk_sns::Client::new(sdk),
             secrets: aws_sdk_secretsmanager::Client::new(sdk),
@@ -68,6 +73,9 @@ impl SdkDeps {
         Self {
             pipelines: adapters::CodePipelineApprovals {
                 client: clients.codepipeline,
+            },
+            commits: adapters::CodeCommitCommits {
+                client: clients.codecommit,
             },
             reports: adapters::S3Reports {
                 client: clients.s3.clone(),

@@ -21,6 +21,9 @@ pub struct HumanRequest<'a> {
     pub commit: Option<&'a str>,
     pub commit_summary: Option<&'a str>,
     pub requester: Option<&'a str>,
+    /// The commits checked, e.g. `3 commits since the last successful
+    /// execution e-1 (commit 1a2b3c4d)`.
+    pub history: Option<&'a str>,
     /// Why the policy did not decide.
     pub reason: &'a str,
 }
@@ -64,6 +67,9 @@ impl HumanRequest<'_> {
         if let Some(requester) = self.requester {
             text.push_str(&format!("Started by: {requester}\n"));
         }
+        if let Some(history) = self.history {
+            text.push_str(&format!("Checked:    {history}\n"));
+        }
         text.push_str(&format!("Expires:    {}\n", expiry(approval.expires)));
         text.push_str(&format!("\nWhy you are asked: {}\n", self.reason));
         if let Some(comments) = &approval.custom_data {
@@ -85,6 +91,7 @@ impl HumanRequest<'_> {
             "repository": self.repository,
             "commit": self.commit,
             "requester": self.requester,
+            "history": self.history,
             "reason": self.reason,
             "expires": expiry(approval.expires),
             "approveUrl": approve,
@@ -145,7 +152,9 @@ mod tests {
             commit: Some("4c1f0e9d8c7b6a5f4e3d2c1b0a9f8e7d6c5b4a39"),
             commit_summary: Some("Fix login\n\nlong body"),
             requester: Some("arn:aws:iam::123456789012:user/alice"),
-            reason: "commit 4c1f0e9d scanned clean, but outside the change windows",
+            history: Some("2 commits since the last successful execution e-0 (commit 0a1b2c3d)"),
+            reason: "commit 4c1f0e9d scanned clean, but outside the change windows; history: \
+                     2 commits since the last successful execution e-0 (commit 0a1b2c3d), all scanned clean",
         };
         let key = SigningKey::new(vec![1u8; 32])?;
         // WHEN rendered

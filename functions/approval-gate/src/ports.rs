@@ -3,11 +3,12 @@
 
 use std::future::Future;
 
-use shared::approval::{Decision, ScanState};
+use shared::approval::Decision;
 use shared::events::ApprovalRequest;
 use shared::notify::SnsPublish;
 
 use crate::Error;
+use crate::report::CommitState;
 
 /// A source revision of a pipeline execution (`artifactRevisions`).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -28,6 +29,24 @@ pub struct ExecutionFacts {
     /// Who or what started the execution (`trigger.triggerDetail`, or
     /// `trigger.triggerType`).
     pub requester: Option<String>,
+}
+
+/// The newest execution of a pipeline that succeeded, and the commit it
+/// released from the repository in question.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LastSuccess {
+    pub execution_id: String,
+    pub commit: String,
+}
+
+/// A commit as far as a history walk needs it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CommitNode {
+    pub id: String,
+    /// Every parent, in order (a merge has two or more).
+    pub parents: Vec<String>,
+    /// Committer time, epoch seconds; orders the walk (0 when unreadable).
+    pub time: i64,
 }
 
 /// What `PutApprovalResult` answered.
@@ -58,6 +77,15 @@ pub trait Pipelines: Sync {
         execution_id: &str,
     ) -> impl Future<Output = Result<ExecutionFacts, Error>> + Send;
 
+    /// The newest `Succeeded` execution of `pipeline` that has a source
+    /// revision from `repository` ([`crate::history::source_commit`]);
+    /// `None` when no execution within the bound does.
+    fn last_success(
+        &self,
+        pipeline: &str,
+        repository: &str,
+    ) -> impl Future<Output = Result<Option<LastSuccess>, Error>> + Send;
+
     /// `PutApprovalResult`.
     fn put_result(
         &self,
@@ -67,15 +95,26 @@ pub trait Pipelines: Sync {
     ) -> impl Future<Output = Result<Recorded, Error>> + Send;
 }
 
+/// A repository's commits.
+pub trait Commits: Sync {
+    /// The commits of `repository` among `ids` (at most 100); an id the
+    /// repository does not have is left out of the answer.
+    fn commits(
+        &self,
+        repository: &str,
+        ids: &[String],
+    ) -> impl Future<Output = Result<Vec<CommitNode>, Error>> + Send;
+}
+
 /// secret-scanner's findings reports.
 pub trait Reports: Sync {
     /// What the report of `commit` in `repository` says. Errors only when
-    /// a retry may help; an unreadable report is [`ScanState::Unknown`].
-    fn scan_state(
+    /// a retry may help; an unreadable report is [`CommitState::Unknown`].
+    fn commit_state(
         &self,
         repository: &str,
         commit: &str,
-    ) -> impl Future<Output = Result<ScanState, Error>> + Send;
+    ) -> impl Future<Output = Result<CommitState, Error>> + Send;
 }
 
 /// Where requests to approvers go.
