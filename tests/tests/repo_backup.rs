@@ -67,6 +67,8 @@ impl Fixture {
                 "test", "test", None, None, "e2e",
             )),
             mirror_root: self.mirrors.path().join(instance),
+            min_free_tmp: 0,
+            free_space: std::sync::Arc::new(repo_backup::evict::Statvfs),
         }
     }
 
@@ -947,5 +949,80 @@ async fn a_manifest_of_full_snapshots_still_restores_and_is_rewritten_as_deltas(
     let dest1 = work.path().join("at-1.git");
     repo_backup::restore::restore(&fx.store(), &fx.repo, Selector::Seq(1), &dest1).await?;
     assert_eq!(refs(&dest1)?, at_1);
+    Ok(())
+}
+
+/// A filesystem of `capacity` bytes holding only what is under the mirror
+/// root: the free space the function sees, made deterministic.
+#[derive(Debug)]
+struct Quota(std::sync::atomic::AtomicU64);
+
+impl repo_backup::ports::FreeSpace for Quota {
+    fn available(&self, dir: &Path) -> std::io::Result<u64> {
+        let capacity = self.0.load(std::sync::atomic::Ordering::SeqCst);
+        Ok(capacity.saturating_sub(repo_backup::evict::disk_usage(dir)))
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn low_free_space_evicts_other_mirrors_and_an_evicted_repository_clones_again() -> Result<()>
+{
+    const MIN_FREE: u64 = 1024 * 1024;
+    let fx = Fixture::new().await?;
+    commit_file(&fx.source, "a.bin", &noise(256 * 1024), "first")?;
+    let second = unique_name("lib");
+    let second_src = init_repo(&fx.local.repos_dir(), &second)?;
+    commit_file(&second_src, "b.txt", b"b\n", "first")?;
+    let quota = std::sync::Arc::new(Quota(u64::MAX.into()));
+    let mut access = fx.git_access("small-tmp");
+    access.min_free_tmp = MIN_FREE;
+    access.free_space = quota.clone();
+    let root = access.mirror_root.clone();
+    let first_mirror = root.join(format!("{}.git", fx.repo));
+    let second_mirror = root.join(format!("{second}.git"));
+
+    // GIVEN the first repository backed up, its mirror kept in /tmp
+    stored(&back_up(&fx.store(), &access, &fx.repo, 30).await?)?;
+    ensure!(
+        first_mirror.join("HEAD").exists(),
+        "no mirror of the first repository"
+    );
+    // AND one byte less free in /tmp than MIN_FREE_TMP_MB
+    let used = repo_backup::evict::disk_usage(&root);
+    quota
+        .0
+        .store(used + MIN_FREE - 1, std::sync::atomic::Ordering::SeqCst);
+
+    // WHEN the second repository is backed up
+    let (seq, full, ..) = stored(&back_up(&fx.store(), &access, &second, 30).await?)?;
+    assert_eq!((seq, full), (1, true));
+    // THEN the first mirror was evicted to make room, and not the second
+    assert!(
+        !first_mirror.exists(),
+        "the least recently used mirror stayed"
+    );
+    assert!(second_mirror.join("HEAD").exists());
+    // AND the second backup is correct
+    let work = tempfile::tempdir()?;
+    let dest = work.path().join("second.git");
+    repo_backup::restore::restore(&fx.store(), &second, Selector::Latest, &dest).await?;
+    assert_eq!(refs(&dest)?, refs(&second_src)?);
+    git(&dest, &["fsck", "--full", "--strict", "--no-dangling"])?;
+
+    // WHEN the first repository changes and is backed up again
+    commit_file(&fx.source, "a.txt", b"changed\n", "second")?;
+    let (seq, full, size, _) = stored(&back_up(&fx.store(), &access, &fx.repo, 30).await?)?;
+    // THEN its mirror is cloned afresh and the bundle is still incremental
+    // (computed against the manifest, not the lost mirror)
+    assert_eq!((seq, full), (2, false));
+    assert!(
+        size < 64 * 1024,
+        "{size} bytes: the large file went in again"
+    );
+    assert!(first_mirror.join("HEAD").exists());
+    let dest = work.path().join("first.git");
+    repo_backup::restore::restore(&fx.store(), &fx.repo, Selector::Latest, &dest).await?;
+    assert_eq!(refs(&dest)?, refs(&fx.source)?);
+    assert_eq!(reachable_objects(&dest)?, reachable_objects(&fx.source)?);
     Ok(())
 }

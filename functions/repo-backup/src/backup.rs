@@ -3,6 +3,7 @@
 //! compare-and-swap (see [`crate::store`] for why not a lock).
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
 use chrono::Utc;
@@ -10,9 +11,10 @@ use shared::backup::{BundleRecord, Manifest, Sha256Writer, bundle_key};
 use shared::codecommit_git::{self, Scope};
 
 use crate::Error;
+use crate::evict;
 use crate::mirror::{self, GitAuth, RemoteState};
 use crate::pack;
-use crate::ports::{BackupStore, StoredBundle};
+use crate::ports::{BackupStore, FreeSpace, StoredBundle};
 
 /// How many times a backup recomputes after losing the manifest race.
 const CAS_ATTEMPTS: u32 = 5;
@@ -28,6 +30,10 @@ pub struct GitAccess {
     pub credentials: SharedCredentialsProvider,
     /// Mirrors live in `<mirror_root>/<repo>.git` (ephemeral storage).
     pub mirror_root: PathBuf,
+    /// Bytes that must be free under `mirror_root` before a fetch; other
+    /// mirrors are evicted to make room ([`evict::make_room`]).
+    pub min_free_tmp: u64,
+    pub free_space: Arc<dyn FreeSpace>,
 }
 
 impl GitAccess {
@@ -120,8 +126,19 @@ pub async fn back_up(
         let previous = if full { None } else { known.clone() };
         let known_for_sync = known;
         let started = std::time::Instant::now();
+        let (root, min_free, space) = (
+            git.mirror_root.clone(),
+            git.min_free_tmp,
+            git.free_space.clone(),
+        );
         let built = tokio::task::spawn_blocking(move || -> Result<_, Error> {
+            // Room first: a full /tmp fails the fetch. Best effort: with too
+            // little room the fetch may still fit, and fails retryably if not.
+            if let Err(error) = evict::make_room(&root, &dir, min_free, space.as_ref()) {
+                tracing::warn!(repository = %name, error = %error, "could not make room in MIRROR_DIR");
+            }
             let (repo, state) = mirror::sync(&dir, &name, &url, &auth, known_for_sync.as_ref())?;
+            evict::touch(&dir)?;
             if state.refs.is_empty() || known_for_sync.as_ref() == Some(&state) {
                 return Ok((state, None));
             }

@@ -30,6 +30,10 @@ pub struct Config {
     /// invocation): an unreferenced bundle (left by a writer that lost the
     /// manifest race) is deleted once it is older than this.
     pub gc_grace_minutes: u64,
+    /// `MIN_FREE_TMP_MB` (default 1024; 0: never evict): before a fetch,
+    /// other repositories' mirrors are evicted, least recently used first,
+    /// until the mirror directory's filesystem has this much free.
+    pub min_free_tmp_mb: u64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -104,6 +108,7 @@ impl Config {
             part_size_mb: number("UPLOAD_PART_MB", 8, 5)?,
             s3_force_path_style,
             gc_grace_minutes: number("BUNDLE_GC_GRACE_MINUTES", 60, 15)?,
+            min_free_tmp_mb: number("MIN_FREE_TMP_MB", 1024, 0)?,
         })
     }
 
@@ -147,6 +152,19 @@ mod tests {
         assert_eq!(config.full_every, 30);
         assert_eq!(config.part_size_mb, 8);
         assert_eq!(config.gc_grace_minutes, 60);
+        assert_eq!(config.min_free_tmp_mb, 1024);
+        let err = Config::from_lookup(|n| match n {
+            "BACKUP_BUCKET" => Some("b".to_owned()),
+            "MIN_FREE_TMP_MB" => Some("-1".to_owned()),
+            _ => None,
+        })
+        .err()
+        .map(|e| e.to_string());
+        assert!(
+            err.as_deref()
+                .is_some_and(|e| e.starts_with("MIN_FREE_TMP_MB is invalid")),
+            "{err:?}"
+        );
         let short = Config::from_lookup(|n| match n {
             "BACKUP_BUCKET" => Some("b".to_owned()),
             "BUNDLE_GC_GRACE_MINUTES" => Some("5".to_owned()),

@@ -4,6 +4,7 @@
 //! - [`handler`]: push and schedule events in, backups out ([`handle`]);
 //! - [`backup`]: one repository's backup (mirror, bundle, manifest CAS);
 //! - [`mirror`]: the /tmp mirror, fetched over git HTTP(S) with SigV4;
+//! - [`evict`]: room in /tmp (least recently used mirrors deleted);
 //! - [`pack`]: bundle writing with gix-pack;
 //! - [`restore`]: chain download, SHA-256 checks, apply with gix;
 //! - [`store`]: S3 (conditional writes, multipart upload);
@@ -20,6 +21,8 @@ pub mod backup;
 #[cfg(feature = "fetch")]
 pub mod config;
 mod error;
+#[cfg(feature = "fetch")]
+pub mod evict;
 #[cfg(feature = "fetch")]
 pub mod handler;
 #[cfg(feature = "fetch")]
@@ -67,6 +70,8 @@ pub fn sdk_deps(
             region,
             credentials,
             mirror_root: config.mirror_dir.clone(),
+            min_free_tmp: config.min_free_tmp_mb * 1024 * 1024,
+            free_space: std::sync::Arc::new(evict::Statvfs),
         },
         full_every: config.full_every,
         gc_grace: chrono::Duration::minutes(config.gc_grace_minutes as i64),

@@ -1,5 +1,6 @@
 //! The capabilities backups need, in domain terms. The S3 and CodeCommit
-//! adapters live in [`crate::store`] and [`crate::adapters`].
+//! adapters live in [`crate::store`] and [`crate::adapters`]; free space in
+//! [`crate::evict`].
 
 use std::future::Future;
 use std::path::Path;
@@ -67,4 +68,11 @@ pub trait Repositories: Sync {
     fn list(&self) -> impl Future<Output = Result<Vec<String>, Error>> + Send;
     /// Whether a push to `repository` is backed up (the repository filter).
     fn includes(&self, repository: &str) -> bool;
+}
+
+/// Free space on the filesystem of the mirrors (statvfs in Lambda; a fixed
+/// capacity in tests, which makes eviction deterministic).
+pub trait FreeSpace: std::fmt::Debug + Send + Sync {
+    /// Bytes this process may still write on the filesystem holding `dir`.
+    fn available(&self, dir: &Path) -> std::io::Result<u64>;
 }
