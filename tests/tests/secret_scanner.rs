@@ -4,15 +4,10 @@
 //! with `git`; moto (from `.local/env`) for S3 (reports, markers) and SNS,
 //! whose topic delivers to an SQS queue that each test reads.
 
-use std::collections::BTreeMap;
-use std::path::PathBuf;
-
 use anyhow::{Context, Result, bail};
-use e2e::{
-    CapturedLogs, Delivered, LocalAws, SCANNER_ACCESS_KEY, TopicQueue, commit_file, create_bucket,
-    git, init_repo, moto_s3, moto_sdk_config, unique_name,
-};
-use secret_scanner::{AlertStatus, Clients, Config, Outcome, SdkDeps, handle};
+use e2e::scanner::ScannerStack;
+use e2e::{CapturedLogs, Delivered, commit_file, git, unique_name};
+use secret_scanner::{AlertStatus, Outcome, handle};
 use serde_json::{Value, json};
 
 /// Credentials shaped like real ones (not documentation examples, which
@@ -22,18 +17,14 @@ const GITHUB_TOKEN: &str = "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";
 const SLACK_TOKEN: &str = "xoxb-6820573976702-1518795619475-xkBEssdb9JOCC4qzOlJjNxfb";
 const PLANTED: [&str; 3] = [AWS_KEY, GITHUB_TOKEN, SLACK_TOKEN];
 
-/// One test's stack: its own local-aws and repository, its own bucket,
-/// topic and queue in moto, and the function's dependencies pointed at them.
-struct Stack {
-    aws: LocalAws,
-    deps: SdkDeps,
-    config: Config,
-    s3: aws_sdk_s3::Client,
-    sqs: aws_sdk_sqs::Client,
-    codecommit: aws_sdk_codecommit::Client,
-    topic: TopicQueue,
-    repository: String,
-    repo: PathBuf,
+/// One test's stack (see [`ScannerStack`]).
+struct Stack(ScannerStack);
+
+impl std::ops::Deref for Stack {
+    type Target = ScannerStack;
+    fn deref(&self) -> &ScannerStack {
+        &self.0
+    }
 }
 
 impl Stack {
@@ -42,140 +33,12 @@ impl Stack {
     }
 
     async fn start_with(settings: &[(&str, &str)]) -> Result<Self> {
-        let moto = moto_sdk_config().await?;
-        let s3 = moto_s3(&moto);
-        let sns = aws_sdk_sns::Client::new(&moto);
-        let sqs = aws_sdk_sqs::Client::new(&moto);
-        let bucket = create_bucket(&s3, "findings").await?;
-        let topic = TopicQueue::create(&sns, &sqs, "findings").await?;
-
-        let mut env: BTreeMap<&str, String> = BTreeMap::from([
-            ("FINDINGS_TOPIC_ARN", topic.topic_arn.clone()),
-            ("REPORT_BUCKET", bucket),
-            ("S3_FORCE_PATH_STYLE", "true".to_owned()),
-        ]);
-        for (name, value) in settings {
-            env.insert(name, (*value).to_owned());
-        }
-        let config = Config::from_lookup(|name| env.get(name).cloned())?;
-
-        let aws = LocalAws::start().await?;
-        let repository = unique_name("repo");
-        let repo = init_repo(&aws.repos_dir(), &repository)?;
-        // As `main` builds them; CodeCommit pointed at local-aws the way
-        // AWS_ENDPOINT_URL_CODECOMMIT does, with the function's retry mode,
-        // calling as the scanner's role (not the pull requests' author).
-        let local = aws.sdk_config_as(SCANNER_ACCESS_KEY).await;
-        let mut clients = Clients::new(&moto, &config);
-        clients.codecommit = secret_scanner::codecommit_client(&local, &config);
-        let deps = SdkDeps::new(config.clone(), clients)?;
-        Ok(Self {
-            codecommit: aws.codecommit().await,
-            aws,
-            deps,
-            config,
-            s3,
-            sqs,
-            topic,
-            repository,
-            repo,
-        })
-    }
-
-    async fn invoke(&self, event: Value) -> Result<Outcome> {
-        Ok(handle(event, &self.deps).await?)
-    }
-
-    fn commit(&self, file: &str, contents: &str, message: &str) -> Result<String> {
-        commit_file(&self.repo, file, contents.as_bytes(), message)
-    }
-
-    /// A push event for `reference` (a branch name) of this repository.
-    fn push(&self, branch: &str, old: Option<&str>, new: &str) -> Result<Value> {
-        let mut event = sample("codecommit-push")?;
-        let detail = &mut event["detail"];
-        detail["repositoryName"] = json!(self.repository);
-        detail["referenceName"] = json!(branch);
-        detail["referenceFullName"] = json!(format!("refs/heads/{branch}"));
-        detail["commitId"] = json!(new);
-        match old {
-            Some(old) => detail["oldCommitId"] = json!(old),
-            None => {
-                detail["event"] = json!("referenceCreated");
-                if let Some(d) = detail.as_object_mut() {
-                    d.remove("oldCommitId");
-                }
-            }
-        }
-        Ok(event)
-    }
-
-    async fn report(&self, commit: &str) -> Result<Option<Value>> {
-        let key = self.config.report_key(&self.repository, commit);
-        match self
-            .s3
-            .get_object()
-            .bucket(&self.config.report_bucket)
-            .key(&key)
-            .send()
-            .await
-        {
-            Ok(object) => {
-                let bytes = object.body.collect().await?.into_bytes();
-                Ok(Some(serde_json::from_slice(&bytes)?))
-            }
-            Err(e) if format!("{e:?}").contains("NoSuchKey") => Ok(None),
-            Err(e) => Err(e.into()),
-        }
-    }
-
-    /// Every comment on the commit `after` (compared with its parent).
-    async fn commit_comments(&self, before: Option<&str>, after: &str) -> Result<Vec<Value>> {
-        let out = self
-            .codecommit
-            .get_comments_for_compared_commit()
-            .repository_name(&self.repository)
-            .set_before_commit_id(before.map(str::to_owned))
-            .after_commit_id(after)
-            .send()
-            .await?;
-        let mut all = Vec::new();
-        for group in out.comments_for_compared_commit_data() {
-            let location = group.location();
-            for comment in group.comments() {
-                all.push(json!({
-                    "path": location.and_then(|l| l.file_path()),
-                    "line": location.and_then(|l| l.file_position()),
-                    "content": comment.content(),
-                    "token": comment.client_request_token(),
-                }));
-            }
-        }
-        Ok(all)
-    }
-
-    /// Every message the queue holds now.
-    async fn received(&self) -> Result<Vec<Delivered>> {
-        self.topic.delivered(&self.sqs).await
-    }
-
-    async fn one_message(&self) -> Result<Delivered> {
-        let mut messages = self.received().await?;
-        if messages.len() != 1 {
-            bail!("expected exactly one alert, got {}", messages.len());
-        }
-        Ok(messages.remove(0))
-    }
-
-    async fn calls(&self) -> Result<BTreeMap<String, u64>> {
-        Ok(serde_json::from_value(self.aws.admin_get("/calls").await?)?)
+        Ok(Self(ScannerStack::start(settings).await?))
     }
 }
 
 fn sample(name: &str) -> Result<Value> {
-    let path = format!("{}/../events/{name}.json", env!("CARGO_MANIFEST_DIR"));
-    let text = std::fs::read_to_string(&path).with_context(|| format!("reading {path}"))?;
-    Ok(serde_json::from_str(&text)?)
+    e2e::scanner::sample_event(name)
 }
 
 fn scanned(outcome: &Outcome) -> Result<(usize, usize, &AlertStatus)> {
