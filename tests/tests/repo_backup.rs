@@ -13,9 +13,10 @@ use anyhow::{Context, Result, bail, ensure};
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::SharedCredentialsProvider;
 use e2e::{LocalAws, commit_file, git, init_repo, moto_sdk_config, unique_name};
+use repo_backup::adapters::SqsContinuations;
 use repo_backup::ports::{BackupStore, StoredBundle, Versioned};
 use repo_backup::store::S3Store;
-use repo_backup::{BackupOutcome, Error, GitAccess, back_up, collect_garbage};
+use repo_backup::{BackupOutcome, Error, GitAccess, NoDeadline, back_up, collect_garbage};
 use shared::backup::Selector;
 
 /// One source repository in local-aws, one bucket in moto.
@@ -403,14 +404,16 @@ async fn the_handler_backs_up_on_push_and_on_schedule_with_a_filter() -> Result<
         git: fx.git_access("handler"),
         full_every: 1,
         gc_grace: chrono::Duration::minutes(60),
+        continuations: None::<SqsContinuations>,
+        margin: std::time::Duration::from_secs(180),
     };
 
     // WHEN the schedule fires THEN only the matching repository is backed up
     let scheduled: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(
         events_dir().join("scheduled.json"),
     )?)?;
-    let outcome = repo_backup::handle(scheduled.clone(), &deps).await?;
-    let repo_backup::Outcome::BackedUp { results } = outcome else {
+    let outcome = repo_backup::handle(scheduled.clone(), &NoDeadline, &deps).await?;
+    let repo_backup::Outcome::BackedUp { results, .. } = outcome else {
         bail!("the schedule was ignored");
     };
     assert_eq!(results.len(), 1);
@@ -432,8 +435,8 @@ async fn the_handler_backs_up_on_push_and_on_schedule_with_a_filter() -> Result<
     push["detail"]["repositoryName"] = fx.repo.clone().into();
     for (seq, full) in [(2, false), (3, true)] {
         commit_file(&fx.source, "a.txt", format!("{seq}\n").as_bytes(), "more")?;
-        let repo_backup::Outcome::BackedUp { results } =
-            repo_backup::handle(push.clone(), &deps).await?
+        let repo_backup::Outcome::BackedUp { results, .. } =
+            repo_backup::handle(push.clone(), &NoDeadline, &deps).await?
         else {
             bail!("the push was ignored");
         };
@@ -454,7 +457,7 @@ async fn the_handler_backs_up_on_push_and_on_schedule_with_a_filter() -> Result<
     let mut skipped = push.clone();
     skipped["detail"]["repositoryName"] = "skipped-repo".into();
     assert!(matches!(
-        repo_backup::handle(skipped, &deps).await?,
+        repo_backup::handle(skipped, &NoDeadline, &deps).await?,
         repo_backup::Outcome::Ignored { .. }
     ));
     assert!(deps.store.load_manifest("skipped-repo").await?.is_none());
@@ -464,7 +467,7 @@ async fn the_handler_backs_up_on_push_and_on_schedule_with_a_filter() -> Result<
         events_dir().join("codebuild-failed.json"),
     )?)?;
     assert!(matches!(
-        repo_backup::handle(other_event, &deps).await?,
+        repo_backup::handle(other_event, &NoDeadline, &deps).await?,
         repo_backup::Outcome::Ignored { .. }
     ));
     Ok(())
@@ -501,10 +504,16 @@ fn repositories_matching(
     client: aws_sdk_codecommit::Client,
     name: &str,
 ) -> Result<repo_backup::adapters::CodeCommitRepositories> {
-    let pattern = format!("{name},other-*");
+    repositories_filtered(client, &format!("{name},other-*"))
+}
+
+fn repositories_filtered(
+    client: aws_sdk_codecommit::Client,
+    pattern: &str,
+) -> Result<repo_backup::adapters::CodeCommitRepositories> {
     let config = repo_backup::Config::from_lookup(|var| match var {
         "BACKUP_BUCKET" => Some("unused".to_owned()),
-        "CODEWARDEN_REPOSITORY_FILTER" => Some(pattern.clone()),
+        "CODEWARDEN_REPOSITORY_FILTER" => Some(pattern.to_owned()),
         _ => None,
     })?;
     Ok(repo_backup::adapters::CodeCommitRepositories {
@@ -1024,5 +1033,313 @@ async fn low_free_space_evicts_other_mirrors_and_an_evicted_repository_clones_ag
     repo_backup::restore::restore(&fx.store(), &fx.repo, Selector::Latest, &dest).await?;
     assert_eq!(refs(&dest)?, refs(&fx.source)?);
     assert_eq!(reachable_objects(&dest)?, reachable_objects(&fx.source)?);
+    Ok(())
+}
+
+/// The invocation's deadline, far for the first `n` checks and passed
+/// after them: "time for `n` repositories", without a clock.
+struct ExpiresAfter(std::sync::atomic::AtomicUsize);
+
+impl ExpiresAfter {
+    fn checks(n: usize) -> Self {
+        Self(n.into())
+    }
+}
+
+impl repo_backup::ports::TimeBudget for ExpiresAfter {
+    fn remaining(&self) -> std::time::Duration {
+        use std::sync::atomic::Ordering::SeqCst;
+        match self.0.fetch_update(SeqCst, SeqCst, |n| n.checked_sub(1)) {
+            Ok(_) => std::time::Duration::from_secs(3600),
+            Err(_) => std::time::Duration::ZERO,
+        }
+    }
+}
+
+/// A continuation queue in moto and a reader of it.
+struct Queue {
+    sqs: aws_sdk_sqs::Client,
+    url: String,
+}
+
+impl Queue {
+    async fn create() -> Result<Self> {
+        let sqs = aws_sdk_sqs::Client::new(&moto_sdk_config().await?);
+        let url = sqs
+            .create_queue()
+            .queue_name(unique_name("continuations"))
+            .send()
+            .await?
+            .queue_url
+            .context("no queue URL")?;
+        Ok(Self { sqs, url })
+    }
+
+    fn adapter(&self) -> SqsContinuations {
+        SqsContinuations {
+            client: self.sqs.clone(),
+            queue_url: self.url.clone(),
+        }
+    }
+
+    /// Every message now in the queue, deleted as Lambda's poller does, each
+    /// as the SQS event the function receives.
+    async fn deliver(&self) -> Result<Vec<serde_json::Value>> {
+        let out = self
+            .sqs
+            .receive_message()
+            .queue_url(&self.url)
+            .max_number_of_messages(10)
+            .wait_time_seconds(0)
+            .send()
+            .await?;
+        let mut events = Vec::new();
+        for message in out.messages.unwrap_or_default() {
+            if let Some(handle) = &message.receipt_handle {
+                self.sqs
+                    .delete_message()
+                    .queue_url(&self.url)
+                    .receipt_handle(handle)
+                    .send()
+                    .await?;
+            }
+            events.push(serde_json::json!({"Records": [{
+                "messageId": message.message_id,
+                "receiptHandle": message.receipt_handle,
+                "body": message.body,
+                "attributes": {"ApproximateReceiveCount": "1"},
+                "messageAttributes": {},
+                "md5OfBody": message.md5_of_body,
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:continuations",
+                "awsRegion": "us-east-1"
+            }]}));
+        }
+        Ok(events)
+    }
+}
+
+/// The continuation an SQS event carries.
+fn carried(event: &serde_json::Value) -> Result<repo_backup::continuation::Continuation> {
+    let body = event["Records"][0]["body"].as_str().context("no body")?;
+    Ok(repo_backup::continuation::Continuation::parse("m", body)?)
+}
+
+fn names(results: &[(String, BackupOutcome)]) -> BTreeSet<String> {
+    results.iter().map(|(n, _)| n.clone()).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scheduled_run_short_of_time_hands_the_rest_to_the_continuation_queue() -> Result<()> {
+    let fx = Fixture::new().await?;
+    let base = unique_name("fleet");
+    let mut sources = BTreeMap::new();
+    for suffix in ["a", "b", "c"] {
+        let name = format!("{base}-{suffix}");
+        let src = init_repo(&fx.local.repos_dir(), &name)?;
+        commit_file(&src, "x.txt", name.as_bytes(), "first")?;
+        sources.insert(name, src);
+    }
+    let all: BTreeSet<String> = sources.keys().cloned().collect();
+    let queue = Queue::create().await?;
+    let deps = repo_backup::Deps {
+        store: fx.store(),
+        repositories: repositories_filtered(fx.local.codecommit().await, &format!("{base}-*"))?,
+        git: fx.git_access("fleet"),
+        full_every: 30,
+        gc_grace: chrono::Duration::minutes(60),
+        continuations: Some(queue.adapter()),
+        margin: std::time::Duration::from_secs(180),
+    };
+    let scheduled: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(
+        events_dir().join("scheduled.json"),
+    )?)?;
+
+    // WHEN the schedule fires with time for one repository only
+    let outcome = repo_backup::handle(scheduled.clone(), &ExpiresAfter::checks(1), &deps).await?;
+    let repo_backup::Outcome::BackedUp {
+        results,
+        handed_over,
+        failures_handed_over,
+    } = outcome
+    else {
+        bail!("the schedule was ignored");
+    };
+    // THEN one repository is backed up and the other two handed over
+    assert_eq!(results.len(), 1, "{results:?}");
+    assert!(matches!(results[0].1, BackupOutcome::Stored { seq: 1, .. }));
+    let first = results[0].0.clone();
+    let rest: BTreeSet<String> = all.iter().filter(|n| **n != first).cloned().collect();
+    assert_eq!(handed_over.iter().cloned().collect::<BTreeSet<_>>(), rest);
+    assert!(failures_handed_over.is_empty());
+    for name in &rest {
+        assert!(deps.store.load_manifest(name).await?.is_none(), "{name}");
+    }
+    // AND the queue holds one continuation naming exactly them, in the run
+    // of the scheduled event
+    let events = queue.deliver().await?;
+    assert_eq!(events.len(), 1);
+    let continuation = carried(&events[0])?;
+    assert_eq!(
+        continuation
+            .repositories
+            .iter()
+            .cloned()
+            .collect::<BTreeSet<_>>(),
+        rest
+    );
+    assert_eq!(continuation.repositories.len(), 2);
+    assert_eq!(Some(continuation.run_id.as_str()), scheduled["id"].as_str());
+    assert_eq!(continuation.hop, 1);
+
+    // WHEN the message invokes the function
+    let outcome = repo_backup::handle(events[0].clone(), &NoDeadline, &deps).await?;
+    let repo_backup::Outcome::BackedUp {
+        results,
+        handed_over,
+        ..
+    } = outcome
+    else {
+        bail!("the continuation was ignored");
+    };
+    // THEN exactly the other two are backed up, and nothing is handed over
+    assert_eq!(names(&results), rest);
+    assert!(
+        results
+            .iter()
+            .all(|(_, o)| matches!(o, BackupOutcome::Stored { seq: 1, .. })),
+        "{results:?}"
+    );
+    assert!(handed_over.is_empty());
+    assert!(queue.deliver().await?.is_empty());
+    // AND every repository has one backup (none lost, none done twice) that
+    // restores to its source
+    let work = tempfile::tempdir()?;
+    for (name, src) in &sources {
+        assert_eq!(
+            fx.store()
+                .load_manifest(name)
+                .await?
+                .map(|v| v.manifest.bundles.len()),
+            Some(1)
+        );
+        let dest = work.path().join(format!("{name}.git"));
+        repo_backup::restore::restore(&fx.store(), name, Selector::Latest, &dest).await?;
+        assert_eq!(refs(&dest)?, refs(src)?, "{name}");
+    }
+
+    // AND a malformed continuation is refused with a clear error
+    for (body, expected) in [
+        ("{not json", "the body is not JSON"),
+        (
+            r#"{"kind":"repo-backup-continuation","version":1,"runId":"r","hop":1,"repositories":["../../etc"]}"#,
+            "is not a CodeCommit repository name",
+        ),
+        (
+            r#"{"kind":"repo-backup-continuation","version":1,"hop":1,"repositories":["a"]}"#,
+            "missing field `runId`",
+        ),
+    ] {
+        let event = serde_json::json!({"Records": [{
+            "messageId": "bad-1", "eventSource": "aws:sqs", "body": body
+        }]});
+        let err = repo_backup::handle(event, &NoDeadline, &deps)
+            .await
+            .err()
+            .with_context(|| format!("accepted {body}"))?;
+        assert_eq!(err.error_type(), "InvalidEvent");
+        let text = err.to_string();
+        assert!(
+            text.contains("continuation message bad-1 is invalid") && text.contains(expected),
+            "{text}"
+        );
+    }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failures_in_a_run_that_hands_over_travel_with_it_and_fail_its_last_invocation()
+-> Result<()> {
+    let fx = Fixture::new().await?;
+    commit_file(&fx.source, "a.txt", b"a\n", "first")?;
+    let late = unique_name("late");
+    let late_src = init_repo(&fx.local.repos_dir(), &late)?;
+    commit_file(&late_src, "a.txt", b"a\n", "first")?;
+    let queue = Queue::create().await?;
+    let deps = repo_backup::Deps {
+        store: fx.store(),
+        repositories: repositories_filtered(fx.local.codecommit().await, "*")?,
+        git: fx.git_access("failing"),
+        full_every: 30,
+        gc_grace: chrono::Duration::minutes(60),
+        continuations: Some(queue.adapter()),
+        margin: std::time::Duration::from_secs(180),
+    };
+    // GIVEN a continuation naming a repository that cannot be fetched first
+    let mut start = repo_backup::continuation::Continuation::new("run-9", 1);
+    start.repositories = vec!["ghost".into(), fx.repo.clone()];
+    let event = |c: &repo_backup::continuation::Continuation| -> Result<serde_json::Value> {
+        Ok(serde_json::json!({"Records": [{
+            "messageId": "m-1", "eventSource": "aws:sqs", "body": serde_json::to_string(c)?
+        }]}))
+    };
+    // WHEN it runs with time for one repository
+    let outcome = repo_backup::handle(event(&start)?, &ExpiresAfter::checks(1), &deps).await?;
+    // THEN the invocation succeeds (it handed over) and the failed one goes
+    // last in the continuation, with its attempt counted
+    let repo_backup::Outcome::BackedUp {
+        results,
+        handed_over,
+        ..
+    } = outcome
+    else {
+        bail!("ignored");
+    };
+    assert!(results.is_empty(), "{results:?}");
+    assert_eq!(handed_over, [fx.repo.clone(), "ghost".to_owned()]);
+    let events = queue.deliver().await?;
+    assert_eq!(events.len(), 1);
+    let next = carried(&events[0])?;
+    assert_eq!(next.attempts.get("ghost"), Some(&1));
+    assert_eq!(next.hop, 2);
+    // WHEN that continuation runs with time for everything
+    let err = repo_backup::handle(events[0].clone(), &NoDeadline, &deps)
+        .await
+        .err()
+        .context("a failed repository was swallowed")?;
+    // THEN the other repository is backed up and the invocation fails
+    // naming the failed one (SQS redelivers it, then the dead-letter queue)
+    assert!(err.to_string().contains("ghost"), "{err}");
+    assert!(err.is_retryable());
+    assert!(fx.store().load_manifest(&fx.repo).await?.is_some());
+    assert!(queue.deliver().await?.is_empty());
+
+    // GIVEN a repository at its last attempt, ahead of another one
+    let mut last = repo_backup::continuation::Continuation::new("run-9", 3);
+    last.repositories = vec!["ghost".into(), late.clone()];
+    last.attempts.insert("ghost".into(), 2);
+    // WHEN it fails again with time for one repository only
+    repo_backup::handle(event(&last)?, &ExpiresAfter::checks(1), &deps).await?;
+    // THEN it is not retried but travels as a failure
+    let events = queue.deliver().await?;
+    let next = carried(&events[0])?;
+    assert_eq!(next.repositories, std::slice::from_ref(&late));
+    assert_eq!(
+        next.failed
+            .iter()
+            .map(|f| f.repository.as_str())
+            .collect::<Vec<_>>(),
+        ["ghost"]
+    );
+    // AND the invocation that ends the run backs the rest up and reports it
+    let err = repo_backup::handle(events[0].clone(), &NoDeadline, &deps)
+        .await
+        .err()
+        .context("a failure handed over was lost")?;
+    assert!(
+        err.to_string().contains("ghost") && err.to_string().contains("earlier invocation"),
+        "{err}"
+    );
+    assert!(fx.store().load_manifest(&late).await?.is_some());
     Ok(())
 }

@@ -9,7 +9,7 @@
 //! ```
 
 use anyhow::Context as _;
-use repo_backup::{Config, handle, sdk_deps};
+use repo_backup::{Config, NoDeadline, handle, sdk_deps};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -23,7 +23,7 @@ async fn main() -> anyhow::Result<()> {
     let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     let deps = sdk_deps(&sdk, &config)?;
     let started = std::time::Instant::now();
-    let outcome = handle(event, &deps).await?;
+    let outcome = handle(event, &NoDeadline, &deps).await?;
     println!(
         "{} elapsed_ms={}",
         serde_json::to_string(&outcome)?,

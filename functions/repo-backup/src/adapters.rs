@@ -1,8 +1,38 @@
-//! [`CodeCommitRepositories`]: [`Repositories`] over `ListRepositories`.
+//! [`CodeCommitRepositories`]: [`Repositories`] over `ListRepositories`;
+//! [`SqsContinuations`]: [`Continuations`] over an SQS queue.
 
 use crate::Error;
-use crate::ports::Repositories;
+use crate::continuation::Continuation;
+use crate::ports::{Continuations, Repositories};
 use crate::store::aws_error;
+
+/// The continuation queue (`CONTINUATION_QUEUE_URL`).
+#[derive(Clone, Debug)]
+pub struct SqsContinuations {
+    pub client: aws_sdk_sqs::Client,
+    pub queue_url: String,
+}
+
+impl Continuations for SqsContinuations {
+    async fn send(&self, continuation: &Continuation) -> Result<(), Error> {
+        let bodies = continuation.bodies().map_err(|e| Error::Aws {
+            operation: "SendMessage",
+            retryable: false,
+            message: format!("the continuation cannot be written: {e}"),
+            source: Box::new(e),
+        })?;
+        for body in bodies {
+            self.client
+                .send_message()
+                .queue_url(&self.queue_url)
+                .message_body(body)
+                .send()
+                .await
+                .map_err(|e| aws_error("SendMessage", e))?;
+        }
+        Ok(())
+    }
+}
 
 #[derive(Clone, Debug)]
 pub struct CodeCommitRepositories {
@@ -58,6 +88,39 @@ mod tests {
     use aws_sdk_codecommit::operation::list_repositories::ListRepositoriesOutput;
     use aws_sdk_codecommit::types::RepositoryNameIdPair;
     use aws_smithy_mocks::{RuleMode, mock, mock_client};
+
+    #[tokio::test]
+    async fn a_continuation_is_one_message_to_the_queue_and_throttling_is_retryable()
+    -> anyhow::Result<()> {
+        use aws_sdk_sqs::operation::send_message::{SendMessageError, SendMessageOutput};
+        // GIVEN SQS accepting one message and throttling the next
+        let accepted = mock!(aws_sdk_sqs::Client::send_message)
+            .match_requests(|r| {
+                r.queue_url() == Some("https://sqs.example/q")
+                    && r.message_body()
+                        .and_then(|b| Continuation::parse("m", b).ok())
+                        .is_some_and(|c| c.repositories == ["b", "c"] && c.run_id == "run-1")
+            })
+            .then_output(|| SendMessageOutput::builder().message_id("m-1").build());
+        let throttled = mock!(aws_sdk_sqs::Client::send_message).then_error(|| {
+            SendMessageError::generic(
+                aws_sdk_sqs::error::ErrorMetadata::builder()
+                    .code("ThrottlingException")
+                    .build(),
+            )
+        });
+        let queue = SqsContinuations {
+            client: mock_client!(aws_sdk_sqs, RuleMode::Sequential, &[&accepted, &throttled]),
+            queue_url: "https://sqs.example/q".into(),
+        };
+        let mut continuation = Continuation::new("run-1", 1);
+        continuation.repositories = vec!["b".into(), "c".into()];
+        // WHEN sending twice THEN the first goes out, the second is retryable
+        queue.send(&continuation).await?;
+        let err = queue.send(&continuation).await.err();
+        assert!(err.is_some_and(|e| e.is_retryable()));
+        Ok(())
+    }
 
     #[tokio::test]
     async fn lists_every_page_and_filters() -> anyhow::Result<()> {

@@ -34,6 +34,12 @@ pub struct Config {
     /// other repositories' mirrors are evicted, least recently used first,
     /// until the mirror directory's filesystem has this much free.
     pub min_free_tmp_mb: u64,
+    /// `CONTINUATION_QUEUE_URL`: where a scheduled run that runs out of time
+    /// hands over the rest (unset: the run goes on until done or timed out).
+    pub continuation_queue_url: Option<String>,
+    /// `CONTINUATION_MARGIN_SECONDS` (default 180, at least 30): no new
+    /// repository is started with less than this left before the timeout.
+    pub continuation_margin_seconds: u64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -90,6 +96,18 @@ impl Config {
                 });
             }
         };
+        let continuation_queue_url = get("CONTINUATION_QUEUE_URL");
+        if let Some(url) = &continuation_queue_url
+            && !url.starts_with("https://")
+            && !url.starts_with("http://")
+        {
+            return Err(ConfigError::Invalid {
+                name: "CONTINUATION_QUEUE_URL",
+                problem:
+                    "expected the queue's URL (https://sqs.<region>.amazonaws.com/<account>/<name>)"
+                        .to_owned(),
+            });
+        }
         let git_endpoint = get("CODEWARDEN_GIT_ENDPOINT");
         if let Some(endpoint) = &git_endpoint {
             check_git_endpoint(endpoint).map_err(|problem| ConfigError::Invalid {
@@ -109,6 +127,8 @@ impl Config {
             s3_force_path_style,
             gc_grace_minutes: number("BUNDLE_GC_GRACE_MINUTES", 60, 15)?,
             min_free_tmp_mb: number("MIN_FREE_TMP_MB", 1024, 0)?,
+            continuation_queue_url,
+            continuation_margin_seconds: number("CONTINUATION_MARGIN_SECONDS", 180, 30)?,
         })
     }
 
@@ -153,18 +173,26 @@ mod tests {
         assert_eq!(config.part_size_mb, 8);
         assert_eq!(config.gc_grace_minutes, 60);
         assert_eq!(config.min_free_tmp_mb, 1024);
-        let err = Config::from_lookup(|n| match n {
-            "BACKUP_BUCKET" => Some("b".to_owned()),
-            "MIN_FREE_TMP_MB" => Some("-1".to_owned()),
-            _ => None,
-        })
-        .err()
-        .map(|e| e.to_string());
-        assert!(
-            err.as_deref()
-                .is_some_and(|e| e.starts_with("MIN_FREE_TMP_MB is invalid")),
-            "{err:?}"
-        );
+        assert_eq!(config.continuation_queue_url, None);
+        assert_eq!(config.continuation_margin_seconds, 180);
+        for (name, value) in [
+            ("CONTINUATION_QUEUE_URL", "codewarden-continuations"),
+            ("CONTINUATION_MARGIN_SECONDS", "5"),
+            ("MIN_FREE_TMP_MB", "-1"),
+        ] {
+            let err = Config::from_lookup(|n| match n {
+                "BACKUP_BUCKET" => Some("b".to_owned()),
+                n if n == name => Some(value.to_owned()),
+                _ => None,
+            })
+            .err()
+            .map(|e| e.to_string());
+            assert!(
+                err.as_deref()
+                    .is_some_and(|e| e.starts_with(&format!("{name} is invalid"))),
+                "{name}={value}: {err:?}"
+            );
+        }
         let short = Config::from_lookup(|n| match n {
             "BACKUP_BUCKET" => Some("b".to_owned()),
             "BUNDLE_GC_GRACE_MINUTES" => Some("5".to_owned()),

@@ -10,6 +10,13 @@ pub enum Error {
     #[cfg(feature = "fetch")]
     #[error(transparent)]
     InvalidEvent(#[from] shared::events::EventError),
+    /// A continuation message cannot be read; retrying will not change that.
+    #[error(transparent)]
+    InvalidContinuation(#[from] crate::continuation::ContinuationError),
+    /// A repository whose backup failed for good in an earlier invocation of
+    /// the same run (the text of that error).
+    #[error("{0} (in an earlier invocation of this run)")]
+    FailedEarlier(String),
     /// An AWS call failed. `retryable`: throttling, a 5xx, a timeout or a
     /// connection problem.
     #[error("{operation} failed: {message}")]
@@ -91,6 +98,7 @@ impl Error {
         match self {
             #[cfg(feature = "fetch")]
             Self::InvalidEvent(_) => "InvalidEvent",
+            Self::InvalidContinuation(_) => "InvalidEvent",
             e if e.is_retryable() => "Retryable",
             Self::Aws { .. } => "AwsError",
             _ => "BackupError",

@@ -1,7 +1,9 @@
 //! `repo-backup`: CodeCommit repositories backed up to S3 as standard git
 //! bundles, incrementally, with gix (no git binary); and their restore.
 //!
-//! - [`handler`]: push and schedule events in, backups out ([`handle`]);
+//! - [`handler`]: push, schedule and continuation events in, backups out
+//!   ([`handle`]);
+//! - [`continuation`]: the message that hands the rest of a run over;
 //! - [`backup`]: one repository's backup (mirror, bundle, manifest CAS);
 //! - [`mirror`]: the /tmp mirror, fetched over git HTTP(S) with SigV4;
 //! - [`evict`]: room in /tmp (least recently used mirrors deleted);
@@ -20,6 +22,7 @@ pub mod adapters;
 pub mod backup;
 #[cfg(feature = "fetch")]
 pub mod config;
+pub mod continuation;
 mod error;
 #[cfg(feature = "fetch")]
 pub mod evict;
@@ -37,7 +40,7 @@ pub use error::Error;
 pub use {
     backup::{BackupOutcome, GitAccess, back_up, collect_garbage},
     config::{Config, ConfigError},
-    handler::{Deps, Outcome, handle},
+    handler::{Deadline, Deps, NoDeadline, Outcome, handle},
 };
 
 /// The SDK-backed dependencies from one loaded SDK configuration.
@@ -45,7 +48,10 @@ pub use {
 pub fn sdk_deps(
     sdk: &aws_config::SdkConfig,
     config: &Config,
-) -> Result<Deps<store::S3Store, adapters::CodeCommitRepositories>, ConfigError> {
+) -> Result<
+    Deps<store::S3Store, adapters::CodeCommitRepositories, adapters::SqsContinuations>,
+    ConfigError,
+> {
     let region = sdk
         .region()
         .map(|r| r.to_string())
@@ -75,5 +81,12 @@ pub fn sdk_deps(
         },
         full_every: config.full_every,
         gc_grace: chrono::Duration::minutes(config.gc_grace_minutes as i64),
+        continuations: config.continuation_queue_url.as_ref().map(|url| {
+            adapters::SqsContinuations {
+                client: aws_sdk_sqs::Client::new(sdk),
+                queue_url: url.clone(),
+            }
+        }),
+        margin: std::time::Duration::from_secs(config.continuation_margin_seconds),
     })
 }

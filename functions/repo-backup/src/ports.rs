@@ -1,6 +1,7 @@
-//! The capabilities backups need, in domain terms. The S3 and CodeCommit
-//! adapters live in [`crate::store`] and [`crate::adapters`]; free space in
-//! [`crate::evict`].
+//! The capabilities backups need, in domain terms. The S3, CodeCommit and
+//! SQS adapters live in [`crate::store`] and [`crate::adapters`]; free
+//! space in [`crate::evict`]; the invocation's deadline in
+//! [`crate::handler`].
 
 use std::future::Future;
 use std::path::Path;
@@ -75,4 +76,18 @@ pub trait Repositories: Sync {
 pub trait FreeSpace: std::fmt::Debug + Send + Sync {
     /// Bytes this process may still write on the filesystem holding `dir`.
     fn available(&self, dir: &Path) -> std::io::Result<u64>;
+}
+
+/// How much of the invocation is left (the Lambda context's deadline).
+pub trait TimeBudget: Sync {
+    fn remaining(&self) -> std::time::Duration;
+}
+
+/// Where a run that is running out of time hands over the repositories it
+/// had no time for (an SQS queue that invokes the function again).
+pub trait Continuations: Sync {
+    fn send(
+        &self,
+        continuation: &crate::continuation::Continuation,
+    ) -> impl Future<Output = Result<(), Error>> + Send;
 }
