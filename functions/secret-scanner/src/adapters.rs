@@ -12,6 +12,7 @@ use shared::notify::SnsPublish;
 use tokio::sync::{Semaphore, SemaphorePermit};
 
 use crate::Error;
+use crate::aws_keys::{AccessKeyId, AccessKeys, KeyOwner, LastUse};
 use crate::ports::{
     AddedLine, ApprovalChange, BlobChange, BlobContent, ChangedFile, CommentRequest, Comments,
     CommitInfo, CommitSource, FoundComment, Notifier, PullRequestState, PullRequests, Store,
@@ -582,6 +583,172 @@ impl Store for S3Store {
     }
 }
 
+/// [`AccessKeys`] over STS and IAM. The function's own account is asked
+/// once (`GetCallerIdentity`) and kept. Error messages are scrubbed of the
+/// key id by [`crate::aws_keys::inspect`]; `key_error` scrubs them here
+/// too, so that no caller can forget.
+#[derive(Clone, Debug)]
+pub struct IamAccessKeys {
+    pub sts: aws_sdk_sts::Client,
+    pub iam: aws_sdk_iam::Client,
+    own_account: Arc<tokio::sync::OnceCell<String>>,
+}
+
+impl IamAccessKeys {
+    pub fn new(sts: aws_sdk_sts::Client, iam: aws_sdk_iam::Client) -> Self {
+        Self {
+            sts,
+            iam,
+            own_account: Arc::default(),
+        }
+    }
+}
+
+/// [`aws_error`] with the key id masked in the message.
+fn key_error<E>(
+    operation: &'static str,
+    id: &AccessKeyId,
+    error: SdkError<E, HttpResponse>,
+) -> Error
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    match aws_error(operation, error) {
+        Error::Aws {
+            operation,
+            retryable,
+            message,
+            ..
+        } => {
+            let message = crate::aws_keys::scrub(&message, id);
+            Error::Aws {
+                operation,
+                retryable,
+                source: message.clone().into(),
+                message,
+            }
+        }
+        other => other,
+    }
+}
+
+/// IAM's "no value" for a key never used: `N/A`.
+fn known(value: Option<&str>) -> Option<String> {
+    value
+        .filter(|v| !v.is_empty() && *v != "N/A")
+        .map(str::to_owned)
+}
+
+impl AccessKeys for IamAccessKeys {
+    async fn key_account(&self, id: &AccessKeyId) -> Result<String, Error> {
+        let output = self
+            .sts
+            .get_access_key_info()
+            .access_key_id(id.expose())
+            .send()
+            .await
+            .map_err(|e| key_error("GetAccessKeyInfo", id, e))?;
+        output
+            .account()
+            .map(str::to_owned)
+            .ok_or_else(|| Error::Aws {
+                operation: "GetAccessKeyInfo",
+                retryable: false,
+                message: "the answer names no account".to_owned(),
+                source: "no Account".into(),
+            })
+    }
+
+    async fn own_account(&self) -> Result<String, Error> {
+        self.own_account
+            .get_or_try_init(|| async {
+                let output = self
+                    .sts
+                    .get_caller_identity()
+                    .send()
+                    .await
+                    .map_err(|e| aws_error("GetCallerIdentity", e))?;
+                output
+                    .account()
+                    .map(str::to_owned)
+                    .ok_or_else(|| Error::Aws {
+                        operation: "GetCallerIdentity",
+                        retryable: false,
+                        message: "the answer names no account".to_owned(),
+                        source: "no Account".into(),
+                    })
+            })
+            .await
+            .cloned()
+    }
+
+    async fn owner(&self, id: &AccessKeyId) -> Result<Option<KeyOwner>, Error> {
+        let output = match self
+            .iam
+            .get_access_key_last_used()
+            .access_key_id(id.expose())
+            .send()
+            .await
+        {
+            Ok(output) => output,
+            Err(error) if code(&error) == Some("NoSuchEntity") => return Ok(None),
+            Err(error) => return Err(key_error("GetAccessKeyLastUsed", id, error)),
+        };
+        let Some(user) = output.user_name().filter(|u| !u.is_empty()) else {
+            return Ok(None);
+        };
+        let last_use = output.access_key_last_used().and_then(|used| {
+            let date = used.last_used_date()?;
+            let date = date
+                .fmt(aws_sdk_iam::primitives::DateTimeFormat::DateTime)
+                .ok()?;
+            Some(LastUse {
+                date,
+                service: known(Some(used.service_name())),
+                region: known(Some(used.region())),
+            })
+        });
+        Ok(Some(KeyOwner {
+            user: user.to_owned(),
+            last_use,
+        }))
+    }
+
+    async fn is_active(&self, user: &str, id: &AccessKeyId) -> Result<Option<bool>, Error> {
+        let mut pages = self
+            .iam
+            .list_access_keys()
+            .user_name(user)
+            .into_paginator()
+            .send();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|e| key_error("ListAccessKeys", id, e))?;
+            if let Some(key) = page
+                .access_key_metadata()
+                .iter()
+                .find(|k| k.access_key_id() == Some(id.expose()))
+            {
+                return Ok(Some(
+                    key.status() == Some(&aws_sdk_iam::types::StatusType::Active),
+                ));
+            }
+        }
+        Ok(None)
+    }
+
+    async fn deactivate(&self, user: &str, id: &AccessKeyId) -> Result<(), Error> {
+        self.iam
+            .update_access_key()
+            .user_name(user)
+            .access_key_id(id.expose())
+            .status(aws_sdk_iam::types::StatusType::Inactive)
+            .send()
+            .await
+            .map_err(|e| key_error("UpdateAccessKey", id, e))?;
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     //! Request shapes and error mapping against the real SDK clients, with
@@ -859,6 +1026,152 @@ mod tests {
         assert!(store.claim("k").await?);
         assert!(!store.claim("k").await?);
         assert!(!store.exists("findings/r/c.json").await?);
+        Ok(())
+    }
+
+    const KEY: &str = "AKIAZ7Q3XK2LMNB4RT6Y";
+
+    fn iam_error(code: &str, message: &str) -> HttpResponse {
+        let body = format!(
+            "<ErrorResponse><Error><Type>Sender</Type><Code>{code}</Code><Message>{message}</Message></Error><RequestId>r</RequestId></ErrorResponse>"
+        );
+        HttpResponse::new(
+            400.try_into().unwrap_or_else(|_| unreachable!()),
+            aws_sdk_s3::primitives::SdkBody::from(body),
+        )
+    }
+
+    fn key() -> Result<AccessKeyId, Box<dyn std::error::Error>> {
+        Ok(AccessKeyId::parse(KEY).ok_or("a key id")?)
+    }
+
+    #[tokio::test]
+    async fn a_key_iam_does_not_know_is_none_and_the_account_is_asked_once() -> TestResult {
+        use aws_sdk_sts::operation::get_caller_identity::GetCallerIdentityOutput;
+        // GIVEN STS naming the account once, and IAM not knowing the key
+        let identity = mock!(aws_sdk_sts::Client::get_caller_identity).then_output(|| {
+            GetCallerIdentityOutput::builder()
+                .account("123456789012")
+                .build()
+        });
+        let unknown = mock!(aws_sdk_iam::Client::get_access_key_last_used)
+            .match_requests(|r| r.access_key_id() == Some(KEY))
+            .then_http_response(|| {
+                iam_error(
+                    "NoSuchEntity",
+                    "The Access Key with id AKIAZ7Q3XK2LMNB4RT6Y cannot be found",
+                )
+            });
+        let keys = IamAccessKeys::new(
+            mock_client!(aws_sdk_sts, RuleMode::MatchAny, &[&identity]),
+            mock_client!(aws_sdk_iam, RuleMode::MatchAny, &[&unknown]),
+        );
+        // WHEN asked twice for the own account, and for the key's owner
+        assert_eq!(keys.own_account().await?, "123456789012");
+        assert_eq!(keys.own_account().await?, "123456789012");
+        assert_eq!(keys.owner(&key()?).await?, None);
+        // THEN GetCallerIdentity went out once
+        assert_eq!(identity.num_calls(), 1);
+        assert_eq!(unknown.num_calls(), 1);
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn owner_status_and_deactivation_read_iam_and_errors_are_scrubbed() -> TestResult {
+        use aws_sdk_iam::operation::get_access_key_last_used::GetAccessKeyLastUsedOutput;
+        use aws_sdk_iam::operation::list_access_keys::ListAccessKeysOutput;
+        use aws_sdk_iam::operation::update_access_key::UpdateAccessKeyOutput;
+        use aws_sdk_iam::primitives::DateTime;
+        use aws_sdk_iam::types::{AccessKeyLastUsed, AccessKeyMetadata, StatusType};
+        // GIVEN IAM with the key of user deploy, used by S3, on two pages
+        let last_used = mock!(aws_sdk_iam::Client::get_access_key_last_used).then_output(|| {
+            GetAccessKeyLastUsedOutput::builder()
+                .user_name("deploy")
+                .access_key_last_used(
+                    AccessKeyLastUsed::builder()
+                        .last_used_date(DateTime::from_secs(1_796_032_800))
+                        .service_name("s3")
+                        .region("N/A")
+                        .build()
+                        .unwrap_or_else(|_| unreachable!()),
+                )
+                .build()
+        });
+        let first_page = mock!(aws_sdk_iam::Client::list_access_keys)
+            .match_requests(|r| r.marker().is_none() && r.user_name() == Some("deploy"))
+            .then_output(|| {
+                ListAccessKeysOutput::builder()
+                    .access_key_metadata(
+                        AccessKeyMetadata::builder()
+                            .access_key_id("AKIAOTHEROTHEROTHER2")
+                            .status(StatusType::Active)
+                            .build(),
+                    )
+                    .is_truncated(true)
+                    .marker("m")
+                    .build()
+                    .unwrap_or_else(|_| unreachable!())
+            });
+        let second_page = mock!(aws_sdk_iam::Client::list_access_keys)
+            .match_requests(|r| r.marker() == Some("m"))
+            .then_output(|| {
+                ListAccessKeysOutput::builder()
+                    .access_key_metadata(
+                        AccessKeyMetadata::builder()
+                            .access_key_id(KEY)
+                            .status(StatusType::Active)
+                            .build(),
+                    )
+                    .build()
+                    .unwrap_or_else(|_| unreachable!())
+            });
+        let update = mock!(aws_sdk_iam::Client::update_access_key)
+            .match_requests(|r| {
+                r.user_name() == Some("deploy")
+                    && r.access_key_id() == Some(KEY)
+                    && r.status() == Some(&StatusType::Inactive)
+            })
+            .then_output(|| UpdateAccessKeyOutput::builder().build());
+        let denied = mock!(aws_sdk_iam::Client::update_access_key).then_http_response(|| {
+            iam_error(
+                "AccessDenied",
+                "not authorized to update AKIAZ7Q3XK2LMNB4RT6Y",
+            )
+        });
+        let sts = mock!(aws_sdk_sts::Client::get_caller_identity).then_output(|| {
+            aws_sdk_sts::operation::get_caller_identity::GetCallerIdentityOutput::builder().build()
+        });
+        let keys = IamAccessKeys::new(
+            mock_client!(aws_sdk_sts, RuleMode::MatchAny, &[&sts]),
+            mock_client!(
+                aws_sdk_iam,
+                RuleMode::Sequential,
+                &[&last_used, &first_page, &second_page, &update, &denied]
+            ),
+        );
+        let id = key()?;
+        // WHEN the owner, the status and a deactivation are asked for
+        let owner = keys.owner(&id).await?.ok_or("an owner")?;
+        // THEN IAM's answers come through, "N/A" as nothing
+        assert_eq!(owner.user, "deploy");
+        let used = owner.last_use.ok_or("a last use")?;
+        assert_eq!(used.date, "2026-11-30T10:00:00Z");
+        assert_eq!(used.service.as_deref(), Some("s3"));
+        assert_eq!(used.region, None);
+        assert_eq!(keys.is_active("deploy", &id).await?, Some(true));
+        keys.deactivate("deploy", &id).await?;
+        assert_eq!(update.num_calls(), 1);
+        // AND a refusal names the operation, never the key id
+        let error = keys
+            .deactivate("deploy", &id)
+            .await
+            .err()
+            .ok_or("an error")?;
+        let text = format!("{error} {error:?}");
+        assert!(text.contains("UpdateAccessKey"), "{text}");
+        assert!(text.contains("AKIA***") && !text.contains(KEY), "{text}");
+        // AND an identity without an account is an error, not a guess
+        assert!(keys.own_account().await.is_err());
         Ok(())
     }
 }

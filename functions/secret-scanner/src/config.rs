@@ -3,6 +3,7 @@
 
 use shared::notify::Format;
 
+use crate::aws_keys::KeyAction;
 use crate::trust::AllowlistPolicy;
 
 #[derive(Clone, Debug)]
@@ -50,6 +51,10 @@ pub struct Config {
     /// value keys the findings' fingerprints (HMAC-SHA256). Unset: plain
     /// SHA-256, as the CLI computes them (a warning at cold start).
     pub fingerprint_key_secret: Option<String>,
+    /// `LEAKED_AWS_KEY_ACTION` (`inspect`, the default, `deactivate` or
+    /// `off`): what is done with an AWS access key id found (see
+    /// [`crate::aws_keys`]).
+    pub leaked_aws_key_action: KeyAction,
 }
 
 /// A setting that is missing or malformed. Retrying cannot help: fix the
@@ -139,6 +144,13 @@ impl Config {
                 }
             },
             fingerprint_key_secret: get("FINGERPRINT_KEY_SECRET_ARN"),
+            leaked_aws_key_action: match get("LEAKED_AWS_KEY_ACTION") {
+                None => KeyAction::default(),
+                Some(text) => KeyAction::parse(&text).ok_or_else(|| ConfigError::Invalid {
+                    name: "LEAKED_AWS_KEY_ACTION",
+                    problem: "expected inspect, deactivate or off".to_owned(),
+                })?,
+            },
             repository_filter: get("CODEWARDEN_REPOSITORY_FILTER")
                 .map(|patterns| repository_filter(&patterns))
                 .transpose()
@@ -191,6 +203,7 @@ mod tests {
         assert!(config.pull_request_approval);
         assert_eq!(config.allowlist_policy, AllowlistPolicy::Allowed);
         assert_eq!(config.fingerprint_key_secret, None);
+        assert_eq!(config.leaked_aws_key_action, KeyAction::Inspect);
         Ok(())
     }
 
@@ -235,5 +248,31 @@ mod tests {
             err.map(|e| e.to_string()).as_deref(),
             Some("REPOSITORY_ALLOWLISTS is invalid: expected allowed or forbidden")
         );
+        let err = Config::from_lookup(lookup(&[
+            ("FINDINGS_TOPIC_ARN", "t"),
+            ("REPORT_BUCKET", "r"),
+            ("LEAKED_AWS_KEY_ACTION", "delete"),
+        ]))
+        .err();
+        assert_eq!(
+            err.map(|e| e.to_string()).as_deref(),
+            Some("LEAKED_AWS_KEY_ACTION is invalid: expected inspect, deactivate or off")
+        );
+    }
+
+    #[test]
+    fn deactivating_leaked_keys_is_opt_in() -> Result<(), ConfigError> {
+        let read = |value: &str| {
+            Config::from_lookup(lookup(&[
+                ("FINDINGS_TOPIC_ARN", "t"),
+                ("REPORT_BUCKET", "r"),
+                ("LEAKED_AWS_KEY_ACTION", value),
+            ]))
+            .map(|c| c.leaked_aws_key_action)
+        };
+        assert_eq!(read("deactivate")?, KeyAction::Deactivate);
+        assert_eq!(read("Off")?, KeyAction::Off);
+        assert_eq!(read("inspect")?, KeyAction::Inspect);
+        Ok(())
     }
 }

@@ -15,6 +15,7 @@ use shared::events::{
 use shared::scan::Scanner;
 use tracing::{info, warn};
 
+use crate::aws_keys::{KeyReport, MAX_KEY_LOOKUPS};
 use crate::config::Config;
 use crate::ports::{
     ApprovalChange, CommentRequest, Comments, CommitInfo, CommitSource, Notifier, PullRequests,
@@ -41,6 +42,9 @@ pub struct Deps<S, C, N, T, P> {
     pub store: T,
     /// Approvals and the summary comment of pull requests.
     pub pull_requests: P,
+    /// STS and IAM, for the access key ids found
+    /// (`LEAKED_AWS_KEY_ACTION`).
+    pub access_keys: adapters::IamAccessKeys,
 }
 
 /// The dependencies backed by the AWS SDK.
@@ -140,7 +144,11 @@ fn acknowledged(reason: impl Into<String>) -> Outcome {
 /// `codecommit:GetPullRequest`, `codecommit:GetCommentsForPullRequest`,
 /// `codecommit:UpdateComment`, `codecommit:UpdatePullRequestApprovalState`
 /// (see [`crate::protection`]); `sns:Publish`, `s3:PutObject`,
-/// `s3:GetObject` (HeadObject), `s3:DeleteObject` (marker release).
+/// `s3:GetObject` (HeadObject), `s3:DeleteObject` (marker release);
+/// `sts:GetAccessKeyInfo`, `sts:GetCallerIdentity`,
+/// `iam:GetAccessKeyLastUsed`, `iam:ListAccessKeys` (and
+/// `iam:UpdateAccessKey` with `LEAKED_AWS_KEY_ACTION=deactivate`) for the
+/// access key ids found ([`crate::aws_keys`]).
 pub async fn handle<S, C, N, T, P>(
     event: Value,
     deps: &Deps<S, C, N, T, P>,
@@ -745,7 +753,16 @@ where
         info!(marker, "already alerted");
         return Ok(AlertStatus::Duplicate);
     }
-    let alert = report::alert(context, findings, scans, &deps.scanner);
+    // After the claim: a redelivery that finds the marker looks nothing
+    // up again (and deactivates nothing twice).
+    let keys = KeyReport::build(
+        &deps.access_keys,
+        findings.iter().filter_map(|(_, f)| f.access_key.as_ref()),
+        deps.config.leaked_aws_key_action,
+        MAX_KEY_LOOKUPS,
+    )
+    .await;
+    let alert = report::alert(context, findings, scans, &deps.scanner, &keys);
     let message = alert.render(deps.config.format);
     match deps.notifier.publish(&message).await {
         Ok(message_id) => {

@@ -18,6 +18,7 @@
 //!   (`codewarden protect`).
 
 pub mod adapters;
+pub mod aws_keys;
 pub mod config;
 mod error;
 pub mod handler;
@@ -43,6 +44,10 @@ pub struct Clients {
     pub s3: aws_sdk_s3::Client,
     /// For the fingerprint key, at cold start.
     pub secrets: aws_sdk_secretsmanager::Client,
+    /// Whose a leaked access key id is (`GetAccessKeyInfo`).
+    pub sts: aws_sdk_sts::Client,
+    /// User, last use and status of a key of this account.
+    pub iam: aws_sdk_iam::Client,
 }
 
 impl Clients {
@@ -61,6 +66,8 @@ impl Clients {
                     .build(),
             ),
             secrets: aws_sdk_secretsmanager::Client::new(sdk),
+            sts: aws_sdk_sts::Client::new(sdk),
+            iam: aws_sdk_iam::Client::new(sdk),
         }
     }
 }
@@ -103,6 +110,7 @@ impl SdkDeps {
                 client: clients.s3,
                 bucket: config.report_bucket.clone(),
             },
+            access_keys: adapters::IamAccessKeys::new(clients.sts, clients.iam),
             config,
         })
     }

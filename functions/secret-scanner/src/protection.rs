@@ -118,6 +118,7 @@ mod tests {
                 finding: scanner
                     .scan(format!("aws_access_key_id = {SECRET}\n").as_bytes())
                     .remove(0),
+                access_key: None,
             })
             .collect();
         Ok(CommitScan {

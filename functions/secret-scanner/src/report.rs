@@ -12,6 +12,7 @@ use shared::links;
 use shared::notify::{self, Alert, mask_secrets};
 use shared::scan::{Finding, Scanner, Severity};
 
+use crate::aws_keys::{KeyReport, KeyStatus};
 use crate::scanning::{CommitScan, FileFinding, NotScanned, NotScannedReason, Skipped};
 
 /// The report's `schema`; `approval-gate` refuses others.
@@ -227,7 +228,10 @@ fn short(commit: &str) -> &str {
     &commit[..commit.len().min(8)]
 }
 
-fn alert_severity(findings: &[(&CommitScan, &FileFinding)]) -> notify::Severity {
+fn alert_severity(findings: &[(&CommitScan, &FileFinding)], keys: &KeyReport) -> notify::Severity {
+    if keys.any_live() {
+        return notify::Severity::Critical;
+    }
     match findings.iter().map(|(_, f)| f.finding.severity).max() {
         Some(Severity::High) => notify::Severity::Critical,
         Some(Severity::Medium) => notify::Severity::High,
@@ -238,12 +242,18 @@ fn alert_severity(findings: &[(&CommitScan, &FileFinding)]) -> notify::Severity 
 /// The alert of one event: its findings, and what of its `scans` was not
 /// scanned (files, a truncated walk). `scanner` masks any secret in text
 /// that came from the repository (commit summaries, author names, paths).
+/// `keys` says what STS and IAM told of the access key ids found: a live
+/// key of this account makes the alert critical and leads its title.
 pub fn alert(
     context: &AlertContext,
     findings: &[(&CommitScan, &FileFinding)],
     scans: &[CommitScan],
     scanner: &Scanner,
+    keys: &KeyReport,
 ) -> Alert {
+    let key_of = |found: &FileFinding| -> Option<&KeyStatus> {
+        found.access_key.as_ref().and_then(|id| keys.get(id))
+    };
     let repository = &context.repository;
     let place = match (&context.pull_request_id, &context.branch) {
         (Some(id), _) => format!("{repository} pull request {id}"),
@@ -263,6 +273,11 @@ pub fn alert(
             one.finding.rule_name, one.path
         ),
         many => format!("{} secrets pushed to {place}", many.len()),
+    };
+    let title = if keys.any_live() {
+        format!("LIVE AWS key of this account: {title}")
+    } else {
+        title
     };
     let commits: BTreeSet<&str> = findings.iter().map(|(c, _)| c.commit.id.as_str()).collect();
     let opening = if findings.is_empty() {
@@ -300,18 +315,27 @@ pub fn alert(
             .unwrap_or_default();
         let summary = mask_secrets(scanner, &commit.commit.summary);
         let short = &commit.commit.id[..commit.commit.id.len().min(8)];
+        let key = key_of(found);
+        let live = key.is_some_and(KeyStatus::is_live);
+        let severity = if live {
+            "critical (live key)".to_owned()
+        } else {
+            f.severity.to_string()
+        };
+        let key_line = key
+            .map(|status| format!("   AWS key: {}\n", status.describe()))
+            .unwrap_or_default();
         text.push_str(&format!(
-            "\n{n}. {name} ({id}, severity {severity}) at {path}:{line}:{column}\n   Value: {masked}\n   Commit: {short} by {author}: {summary}\n   {link}\n",
+            "\n{n}. {name} ({id}, severity {severity}) at {path}:{line}:{column}\n   Value: {masked}\n{key_line}   Commit: {short} by {author}: {summary}\n   {link}\n",
             n = index + 1,
             name = f.rule_name,
             id = f.rule_id,
-            severity = f.severity,
             path = found.path,
             line = f.line,
             column = f.column,
             masked = f.masked,
         ));
-        documents.push(json!({
+        let mut document = json!({
             "commitId": commit.commit.id,
             "author": author,
             "summary": summary,
@@ -325,7 +349,21 @@ pub fn alert(
             "masked": f.masked,
             "fingerprint": f.fingerprint,
             "link": link,
-        }));
+        });
+        if let Some(status) = key {
+            document["awsKey"] = status.document();
+            if live {
+                document["severity"] = json!("critical");
+            }
+        }
+        documents.push(document);
+    }
+    if keys.not_checked > 0 {
+        text.push_str(&format!(
+            "\n{} more AWS access key id(s) were not looked up (at most {} per event): check them with `aws sts get-access-key-info`.\n",
+            keys.not_checked,
+            crate::aws_keys::MAX_KEY_LOOKUPS
+        ));
     }
     let not_scanned = not_scanned_lines(scans, context.max_blob_bytes, scanner);
     if !not_scanned.is_empty() {
@@ -346,6 +384,11 @@ pub fn alert(
         step += 1;
         text.push_str(&format!("{step}. {what}\n"));
     };
+    if keys.any_live() {
+        say(
+            "A LIVE access key of this account leaked (see AWS key above): make it inactive now (`aws iam update-access-key --status Inactive`) unless codewarden did, and check CloudTrail for its use since the push.",
+        );
+    }
     if !findings.is_empty() {
         say(
             "Rotate each credential now (revoke the key, issue a new one): once pushed, treat it as leaked.",
@@ -387,7 +430,7 @@ pub fn alert(
         "truncated": truncated,
         "stoppedAt": context.truncation.stopped_at,
     });
-    let attributes = BTreeMap::from([
+    let mut attributes = BTreeMap::from([
         ("kind".to_owned(), "secret-findings".to_owned()),
         ("repository".to_owned(), repository.clone()),
         (
@@ -397,11 +440,16 @@ pub fn alert(
         ("ruleIds".to_owned(), rule_ids),
         ("complete".to_owned(), complete.to_string()),
     ]);
+    if !keys.is_empty() {
+        // For subscription filter policies: page someone on a live key.
+        let live = if keys.any_live() { "live" } else { "notLive" };
+        attributes.insert("awsKey".to_owned(), live.to_owned());
+    }
     Alert {
         title,
         text,
         document,
-        severity: alert_severity(findings),
+        severity: alert_severity(findings, keys),
         attributes,
     }
 }
@@ -409,6 +457,7 @@ pub fn alert(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::aws_keys::AccessKeyId;
     use crate::ports::CommitInfo;
     use shared::scan::Rules;
 
@@ -429,6 +478,7 @@ mod tests {
             findings: vec![FileFinding {
                 path: "config/prod.env".into(),
                 finding,
+                access_key: AccessKeyId::parse(SECRET),
             }],
             skipped: Skipped::default(),
             not_scanned: Vec::new(),
@@ -436,20 +486,30 @@ mod tests {
         })
     }
 
-    #[test]
-    fn the_alert_names_the_place_and_masks_everything() -> Result<(), Box<dyn std::error::Error>> {
-        // GIVEN one finding whose commit message repeats the secret
-        let scan = scan_with_secret()?;
-        let scanner = Scanner::new(Rules::builtin()?);
+    /// The alert of `scan`'s first finding, pushed to web/main.
+    fn web_main_alert(scan: &CommitScan, scanner: &Scanner, keys: &KeyReport) -> Alert {
         let context = AlertContext {
             repository: "web".into(),
             region: "us-east-1".into(),
             branch: Some("main".into()),
             ..AlertContext::default()
         };
+        alert(
+            &context,
+            &[(scan, &scan.findings[0])],
+            std::slice::from_ref(scan),
+            scanner,
+            keys,
+        )
+    }
+
+    #[test]
+    fn the_alert_names_the_place_and_masks_everything() -> Result<(), Box<dyn std::error::Error>> {
+        // GIVEN one finding whose commit message repeats the secret
+        let scan = scan_with_secret()?;
+        let scanner = Scanner::new(Rules::builtin()?);
         // WHEN the alert is rendered
-        let scans = [scan.clone()];
-        let alert = alert(&context, &[(&scan, &scan.findings[0])], &scans, &scanner);
+        let alert = web_main_alert(&scan, &scanner, &KeyReport::default());
         let publish = alert.render(notify::Format::Json);
         // THEN the subject fits SNS, names repository, branch and file
         assert!(publish.subject.chars().count() < 100);
@@ -484,8 +544,14 @@ mod tests {
             ..AlertContext::default()
         };
         let scans = [scan.clone()];
-        let publish = alert(&context, &[(&scan, &scan.findings[0])], &scans, &scanner)
-            .render(notify::Format::Json);
+        let publish = alert(
+            &context,
+            &[(&scan, &scan.findings[0])],
+            &scans,
+            &scanner,
+            &KeyReport::default(),
+        )
+        .render(notify::Format::Json);
         let message: serde_json::Value = serde_json::from_str(&publish.message)?;
         // THEN subject, email text, attributes (sorted: a BTreeMap) and
         // the comment read as a person needs them
@@ -496,6 +562,71 @@ mod tests {
             message["email"].as_str().unwrap_or_default(),
             comment_text(&scan.findings[0].finding),
         ));
+        Ok(())
+    }
+
+    #[test]
+    fn a_live_key_of_this_account_leads_the_alert_and_is_never_shown()
+    -> Result<(), Box<dyn std::error::Error>> {
+        use crate::aws_keys::{Deactivation, KeyStatus, LastUse};
+        // GIVEN a finding whose key id IAM knows as an active key of ours,
+        // deactivated by the scanner
+        let scan = scan_with_secret()?;
+        let scanner = Scanner::new(Rules::builtin()?);
+        let id = AccessKeyId::parse(SECRET).ok_or("a key id")?;
+        let mut keys = KeyReport::default();
+        keys.insert(
+            id,
+            KeyStatus::Ours {
+                account: "123456789012".into(),
+                user: "deploy".into(),
+                active: true,
+                last_use: Some(LastUse {
+                    date: "2026-11-30T10:00:00Z".into(),
+                    service: Some("s3".into()),
+                    region: Some("eu-west-1".into()),
+                }),
+                deactivation: Some(Deactivation::Done),
+            },
+        );
+        // WHEN the alert is rendered
+        let alert = web_main_alert(&scan, &scanner, &keys);
+        let publish = alert.render(notify::Format::Json);
+        // THEN the title, the finding and the attributes say so
+        assert!(
+            publish
+                .subject
+                .starts_with("LIVE AWS key of this account: "),
+            "{}",
+            publish.subject
+        );
+        assert!(
+            alert.text.contains("severity critical (live key)"),
+            "{}",
+            alert.text
+        );
+        assert!(
+            alert.text.contains("   AWS key: LIVE key of this account (123456789012), IAM user deploy, last used 2026-11-30T10:00:00Z (s3, eu-west-1); DEACTIVATED by codewarden"),
+            "{}",
+            alert.text
+        );
+        assert_eq!(publish.attributes["awsKey"], "live");
+        assert_eq!(publish.attributes["severity"], "critical");
+        let found = &alert.document["findings"][0];
+        assert_eq!(found["awsKey"]["user"], "deploy");
+        assert_eq!(found["awsKey"]["deactivated"], true);
+        assert_eq!(found["severity"], "critical");
+        // AND the key id is never in full
+        assert!(!publish.message.contains(SECRET) && !publish.subject.contains(SECRET));
+        // AND without lookups there is no awsKey attribute at all
+        let plain = web_main_alert(&scan, &scanner, &KeyReport::default());
+        assert!(
+            !plain
+                .render(notify::Format::Json)
+                .attributes
+                .contains_key("awsKey")
+        );
+        assert!(plain.document["findings"][0].get("awsKey").is_none());
         Ok(())
     }
 
@@ -606,7 +737,8 @@ mod tests {
             ..AlertContext::default()
         };
         let scans = [scan];
-        let publish = alert(&context, &[], &scans, &scanner).render(notify::Format::Json);
+        let publish = alert(&context, &[], &scans, &scanner, &KeyReport::default())
+            .render(notify::Format::Json);
         let message: serde_json::Value = serde_json::from_str(&publish.message)?;
         let document: serde_json::Value =
             serde_json::from_str(message["sqs"].as_str().unwrap_or_default())?;

@@ -27,6 +27,7 @@ use shared::scan::{Baseline, Finding, RepoConfig, Rules, Scanner, decode_utf16, 
 use tracing::{info, warn};
 
 use crate::Error;
+use crate::aws_keys::AccessKeyId;
 use crate::ports::{
     AddedLine, BlobChange, BlobContent, ChangedFile, CommitInfo, CommitSource, SUBMODULE_MODE,
 };
@@ -76,6 +77,25 @@ pub struct NotScanned {
 pub struct FileFinding {
     pub path: String,
     pub finding: Finding,
+    /// The key id of an `aws-access-key-id` finding, for the STS / IAM
+    /// lookup ([`crate::aws_keys`]); masked in every rendering.
+    pub access_key: Option<AccessKeyId>,
+}
+
+/// The rule whose findings are AWS access key ids.
+pub const ACCESS_KEY_RULE: &str = "aws-access-key-id";
+
+/// The access key id `finding` matched in `lines` (the added lines it was
+/// found in), when it is an [`ACCESS_KEY_RULE`] finding on one line.
+pub fn access_key_of(finding: &Finding, lines: &[AddedLine]) -> Option<AccessKeyId> {
+    if finding.rule_id != ACCESS_KEY_RULE || finding.line != finding.end_line {
+        return None;
+    }
+    let line = lines.iter().find(|l| l.number == finding.line)?;
+    let text = line
+        .content
+        .get(finding.column.checked_sub(1)?..finding.end_column.checked_sub(1)?)?;
+    AccessKeyId::parse(text)
 }
 
 /// One commit scanned against its first parent.
@@ -342,6 +362,7 @@ async fn scan_file<S: CommitSource>(
         findings.push(FileFinding {
             path: file.path.clone(),
             finding,
+            access_key: None,
         });
     }
     if repo.config.path_allowed(&file.path) {
@@ -356,9 +377,10 @@ async fn scan_file<S: CommitSource>(
     }
     let (found, not_scanned) =
         scan_content(source, repo, repository, &file, max_blob_bytes).await?;
-    findings.extend(found.into_iter().map(|finding| FileFinding {
+    findings.extend(found.into_iter().map(|(finding, access_key)| FileFinding {
         path: file.path.clone(),
         finding,
+        access_key,
     }));
     Ok(FileOutcome::Scanned {
         findings,
@@ -374,7 +396,13 @@ async fn scan_content<S: CommitSource>(
     repository: &str,
     file: &ChangedFile,
     max_blob_bytes: u64,
-) -> Result<(Vec<Finding>, Option<NotScannedReason>), Error> {
+) -> Result<
+    (
+        Vec<(Finding, Option<AccessKeyId>)>,
+        Option<NotScannedReason>,
+    ),
+    Error,
+> {
     let change = source
         .added_lines(
             repository,
@@ -430,6 +458,13 @@ async fn scan_content<S: CommitSource>(
         }
     }
     findings.retain(|f| !repo.baseline.contains(f));
+    let findings = findings
+        .into_iter()
+        .map(|finding| {
+            let key = access_key_of(&finding, &lines);
+            (finding, key)
+        })
+        .collect();
     Ok((findings, not_scanned))
 }
 
