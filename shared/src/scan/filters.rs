@@ -124,6 +124,15 @@ const PLACEHOLDER_WORDS: &[&[u8]] = &[
     b"token_here",
     b"goes_here",
     b"goes-here",
+    // "TokenHere", "PUT_YOUR_TOKEN_HERE", "RANDOMSTRINGHERE": a slot to fill in.
+    b"tokenhere",
+    b"keyhere",
+    b"secrethere",
+    b"stringhere",
+    b"_here",
+    b"-here",
+    b"put_your",
+    b"putyour",
 ];
 
 /// Whole values that are placeholders.
@@ -260,7 +269,7 @@ pub(crate) fn is_fake_pattern(secret: &[u8]) -> bool {
         }
         i = j;
     }
-    if covered * 2 >= n {
+    if covered * 2 >= n || has_typed_sequence(secret) {
         return true;
     }
     (1..=4).any(|p| {
@@ -271,6 +280,222 @@ pub(crate) fn is_fake_pattern(secret: &[u8]) -> bool {
                 .skip(p)
                 .all(|(k, &c)| c == secret[k - p])
     })
+}
+
+/// Shortest typed run [`has_typed_sequence`] recognises. A random base62
+/// token holds a given run of 6 at one position with probability 62^-5
+/// (about 1e-9), a hex token about 1e-6: over a 64-character token, still
+/// below 1 in 10,000, while people typing a fake value reach for exactly
+/// these runs (`abc123xyz-456def789ghij`, `klmnopqrstuvwx`).
+const TYPED_RUN: usize = 6;
+
+/// Keyboard rows, typed left to right as fillers (`qwerty`, `asdfgh`).
+const KEYBOARD_ROWS: &[&[u8]] = &[b"qwertyuiop", b"asdfghjkl", b"zxcvbnm", b"1234567890"];
+
+/// A value that contains a run someone typed rather than a generator made:
+/// [`TYPED_RUN`] or more consecutive characters of the alphabet or the
+/// digits, up or down (`abcdef`, `456789`, `987654`), or of a keyboard row
+/// (`qwerty`, `asdfgh`). Case-insensitive. Unlike [`is_fake_pattern`]'s
+/// coverage rule this fires on a run anywhere in the value: such a run
+/// hardly ever occurs in a random token (see [`TYPED_RUN`]).
+pub(crate) fn has_typed_sequence(secret: &[u8]) -> bool {
+    let lower = secret.to_ascii_lowercase();
+    let step_run = |step: i16| {
+        let mut run = 1;
+        for w in lower.windows(2) {
+            let same_class = (w[0].is_ascii_lowercase() && w[1].is_ascii_lowercase())
+                || (w[0].is_ascii_digit() && w[1].is_ascii_digit());
+            if same_class && i16::from(w[1]) - i16::from(w[0]) == step {
+                run += 1;
+                if run >= TYPED_RUN {
+                    return true;
+                }
+            } else {
+                run = 1;
+            }
+        }
+        false
+    };
+    step_run(1)
+        || step_run(-1)
+        || KEYBOARD_ROWS
+            .iter()
+            .any(|row| row.windows(TYPED_RUN).any(|w| contains(&lower, w)))
+}
+
+/// Markers that a value was shortened or blanked out for display: an
+/// ellipsis or a redaction label right next to it (`ops_eyJzaWdu..[Redacted]`,
+/// `...6wqX6fNUXA/rYq...`, `xoxp-5723...-####`). `before` and `after` are
+/// the bytes of the line around the value. A real credential is never
+/// written glued to an ellipsis: what is left is a fragment for a reader.
+pub(crate) fn is_shortened(secret: &[u8], before: &[u8], after: &[u8]) -> bool {
+    const ELLIPSES: &[&[u8]] = &[b"...", "\u{2026}".as_bytes(), b"..[", b"..]"];
+    const LABELS: &[&[u8]] = &[
+        b"[redacted",
+        b"<redacted",
+        b"(redacted",
+        b"[hidden",
+        b"[masked",
+        b"[removed",
+        b"[truncated",
+        b"****",
+        b"####",
+    ];
+    let after_lower = after[..after.len().min(16)].to_ascii_lowercase();
+    let before_tail = &before[before.len().saturating_sub(3)..];
+    ELLIPSES
+        .iter()
+        .any(|e| after_lower.starts_with(e) || before_tail.ends_with(e))
+        || LABELS.iter().any(|l| after_lower.starts_with(l))
+        || secret.ends_with(b"..")
+}
+
+/// Words in a variable's name that say its value is made up: a test
+/// fixture (`fakeToken`, `invalid_key`, `wrongLength`, `nonMatchingToken`)
+/// or a documentation example (`exampleSecret`, `sampleApiKey`). Not
+/// `test`: `test_api_key` names a vendor's test-mode key, which is a real
+/// credential (Stripe `sk_test_`), and `testing` code holds real leaks.
+const FIXTURE_NAME_WORDS: &[&[u8]] = &[
+    b"fake",
+    b"dummy",
+    b"mock",
+    b"invalid",
+    b"wrong",
+    b"bogus",
+    b"nonmatching",
+    b"notmatching",
+    b"lowentropy",
+    b"example",
+    b"sample",
+    b"placeholder",
+];
+
+/// The name a value is assigned to on its line: the identifier right
+/// before the last `=`, `:`, `:=`, `=>` or `,` of `before` (quotes,
+/// brackets and spaces skipped), as in `fakeToken := "`, `"example_key": "`
+/// or `put("wrong_secret", "`.
+pub(crate) fn assigned_name(before: &[u8]) -> &[u8] {
+    let is_name = |c: u8| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.');
+    let skip = |c: u8| {
+        matches!(
+            c,
+            b' ' | b'\t' | b'"' | b'\'' | b'`' | b'[' | b']' | b'(' | b'@'
+        )
+    };
+    let mut end = before.len();
+    while end > 0 && skip(before[end - 1]) {
+        end -= 1;
+    }
+    // The operator.
+    let op_end = end;
+    while end > 0 && matches!(before[end - 1], b'=' | b':' | b'>' | b',' | b'?' | b'|') {
+        end -= 1;
+    }
+    if end == op_end {
+        return &[];
+    }
+    while end > 0 && skip(before[end - 1]) {
+        end -= 1;
+    }
+    let mut start = end;
+    while start > 0 && is_name(before[start - 1]) {
+        start -= 1;
+    }
+    &before[start..end]
+}
+
+/// A value assigned to a variable whose name says it is a fixture or an
+/// example ([`FIXTURE_NAME_WORDS`]). Returns the name, for the reason.
+pub(crate) fn fixture_name(before: &[u8]) -> Option<&[u8]> {
+    let name = assigned_name(before);
+    let lower = name.to_ascii_lowercase();
+    let squashed: Vec<u8> = lower
+        .iter()
+        .copied()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .collect();
+    FIXTURE_NAME_WORDS
+        .iter()
+        .any(|w| contains(&squashed, w))
+        .then_some(name)
+}
+
+/// Names of values that are not credentials though they end in `token` or
+/// `key`: anti-CSRF tokens and nonces are sent to every visitor in the page
+/// itself, public keys and tokens are public by design. Generic rules only:
+/// the name is all they have to go on.
+pub(crate) fn is_public_name(before: &[u8]) -> bool {
+    const WORDS: &[&[u8]] = &[
+        b"csrf",
+        b"xsrf",
+        b"authenticity",
+        b"nonce",
+        b"public",
+        b"publishable",
+    ];
+    let mut lower = assigned_name(before).to_ascii_lowercase();
+    // An HTML or XML attribute: `<input name="authenticity_token" value="...">`
+    // names the value in the element, before `value=`.
+    if matches!(lower.as_slice(), b"value" | b"content") {
+        let element = before
+            .iter()
+            .rposition(|&c| c == b'<')
+            .map_or(before, |p| &before[p..]);
+        lower = element.to_ascii_lowercase();
+        return WORDS.iter().any(|w| contains(&lower, w));
+    }
+    WORDS
+        .iter()
+        .any(|w| lower.starts_with(w) || contains(&lower, &[b"_", *w].concat()))
+}
+
+/// Hosts reserved for documentation (RFC 2606 / RFC 6761: `example.com`,
+/// `.example`, `.invalid`, `.test`) and the fictitious companies of
+/// Microsoft's documentation (`contoso.com`, `fabrikam.com`): nothing real
+/// can sit there, so a credential in a URL or connection string that
+/// points at one is a documentation example.
+const EXAMPLE_HOSTS: &[&[u8]] = &[
+    b"example.com",
+    b"example.org",
+    b"example.net",
+    b".example",
+    b".invalid",
+    b"contoso.com",
+    b"fabrikam.com",
+    b"contoso.",
+    b"fabrikam.",
+];
+
+/// Whether the URL or connection string the value sits in (the run of
+/// the line around it without spaces or quotes) names a documentation
+/// host. Only when that run is a URL (`://`) or a connection string
+/// (`Endpoint=`, `Server=`, `Host=`): a bare token next to the word
+/// `example.com` elsewhere on the line is not affected.
+pub(crate) fn names_example_host(before: &[u8], secret: &[u8], after: &[u8]) -> bool {
+    let stop = |c: &u8| matches!(c, b' ' | b'\t' | b'"' | b'\'' | b'`' | b'<' | b'>');
+    let from = before.iter().rposition(stop).map_or(0, |p| p + 1);
+    let to = after.iter().position(stop).unwrap_or(after.len());
+    let run = [&before[from..], secret, &after[..to]]
+        .concat()
+        .to_ascii_lowercase();
+    let is_url = contains(&run, b"://")
+        || [&b"endpoint="[..], b"server=", b"host=", b"hostname="]
+            .iter()
+            .any(|k| contains(&run, k));
+    let in_label = |c: &u8| c.is_ascii_alphanumeric() || *c == b'-';
+    is_url
+        && EXAMPLE_HOSTS.iter().any(|h| {
+            // Whole labels only: `myexample.com` and `example.community`
+            // are ordinary domains; `mq.example.com` is reserved.
+            run.windows(h.len()).enumerate().any(|(i, w)| {
+                w == *h
+                    && (h.starts_with(b".") || i == 0 || !in_label(&run[i - 1]))
+                    && (h.ends_with(b".")
+                        || run
+                            .get(i + h.len())
+                            .is_none_or(|c| !in_label(c) && *c != b'.'))
+            })
+        })
 }
 
 /// An identifier, not a password: lowercase words of 2 to 16 letters
@@ -435,7 +660,7 @@ mod tests {
             b"AKIAZ7Q3XK2LMNB4RT6Y",
             b"Zr8/fK2qLmW+4vT9xB1nC6pJ3hY7sD0fG5aQw2Ex",
             b"$2a$12$R9h/cIPz0gi.URNNX3kh2OPST9/PgBkqquzi.Ss7KIUgO2t0jWMUW",
-            b"xoxb-2718281828-3141592653-AbCdEfGhIjKlMnOpQrStUvWx",
+            b"xoxb-2718281828-3141592653-Rk8ZqL2mWv4T9xBn1C6pJ3hY",
         ];
         // THEN none is a placeholder, fake or example
         for s in cases {
@@ -459,6 +684,184 @@ mod tests {
         ] {
             // THEN they are fake
             assert!(is_fake_pattern(s), "{}", String::from_utf8_lossy(s));
+        }
+    }
+
+    #[test]
+    fn typed_sequences_are_fake_and_random_tokens_are_not() {
+        // GIVEN values with a typed run somewhere inside
+        for s in [
+            &b"sk-ant-api03-abc123xyz-456def789ghij-klmnopqrstuvwx-3456yza789AA"[..],
+            b"R8kZq2Lm-UVWXYZ-W4vT9xB1",
+            b"q8Zr2L987654mW4vT9",
+            b"tok_QWERTYkZq2LmW4vT9xB1",
+            b"Zq2Lm_asdfgh_W4vT9xB1",
+        ] {
+            // THEN each is fake
+            assert!(has_typed_sequence(s), "{}", String::from_utf8_lossy(s));
+            assert!(is_fake_pattern(s), "{}", String::from_utf8_lossy(s));
+        }
+        // AND random tokens, with runs of up to 5, are not
+        for s in [
+            &b"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"[..],
+            b"xoxb-2718281828-3141592653-Rk8ZqL2mWv4T9xBn1C6pJ3hY",
+            b"AKIAZ7Q3XK2LMNB4RT6Y",
+            b"abcde9Zq2Lm12345W4vT9xB1",
+            b"3b335d612137949d2f21fcc6c8c8164db7603227",
+        ] {
+            assert!(!has_typed_sequence(s), "{}", String::from_utf8_lossy(s));
+        }
+    }
+
+    #[test]
+    fn shortened_values_are_recognised() {
+        // GIVEN values cut or blanked out next to an ellipsis or a mark
+        let cases: &[(&[u8], &[u8], &[u8])] = &[
+            (b"ops_eyJzaWduSW5B", b"fn::secret: ", b"..[Redacted]"),
+            (b"6wqX6fNUXA/rYqRvfQ", b"...", b"..."),
+            (b"ops_eyJzaWduSW5BZGRy", b"TOKEN=", b"..."),
+            (b"xoxp-572370529330-", b"\"", b"####\""),
+            (b"R8kZq2LmW4vT9xB1", b"key = ", "\u{2026}".as_bytes()),
+            (b"sk_live_R8kZq2Lm", b"key = ", b"[REDACTED]"),
+        ];
+        // THEN each is shortened
+        for (secret, before, after) in cases {
+            assert!(
+                is_shortened(secret, before, after),
+                "{}",
+                String::from_utf8_lossy(secret)
+            );
+        }
+        // AND a whole value, or one followed by a sentence's full stop, is not
+        for (secret, before, after) in [
+            (&b"R8kZq2LmW4vT9xB1"[..], &b"key = \""[..], &b"\""[..]),
+            (b"R8kZq2LmW4vT9xB1", b"the key is ", b". Rotate it."),
+            (b"R8kZq2LmW4vT9xB1", b"", b""),
+        ] {
+            assert!(!is_shortened(secret, before, after));
+        }
+    }
+
+    #[test]
+    fn assigned_names_are_read_in_common_syntaxes() {
+        // GIVEN the text before a value in Go, JSON, a call, YAML and shell
+        // THEN the name is the identifier before the operator
+        assert_eq!(
+            assigned_name(b"nonMatchingToken := \""),
+            b"nonMatchingToken"
+        );
+        assert_eq!(assigned_name(b"    \"example_key\": \""), b"example_key");
+        assert_eq!(assigned_name(b"put(\"wrong_secret\", \""), b"wrong_secret");
+        assert_eq!(assigned_name(b"fake-token: "), b"fake-token");
+        assert_eq!(assigned_name(b"export FAKE_KEY="), b"FAKE_KEY");
+        // AND text without an operator names nothing
+        assert_eq!(assigned_name(b"curl -H "), b"");
+        assert_eq!(assigned_name(b""), b"");
+    }
+
+    #[test]
+    fn fixture_names_are_recognised_and_test_mode_keys_are_not() {
+        // GIVEN variables named as fixtures or examples
+        for before in [
+            &b"fakeToken = \""[..],
+            b"invalid_key: ",
+            b"wrongLength := \"",
+            b"lowEntropy := ",
+            b"const EXAMPLE_SECRET = '",
+            b"mock_api_key=",
+            b"nonMatchingToken := \"",
+        ] {
+            // THEN the name is returned
+            assert!(
+                fixture_name(before).is_some(),
+                "{}",
+                String::from_utf8_lossy(before)
+            );
+        }
+        // AND ordinary and test-mode names are not fixtures
+        for before in [
+            &b"token = \""[..],
+            b"stripe_test_key = \"",
+            b"TEST_API_KEY=",
+            b"apiKey: ",
+            b"# sample output: ",
+            b"",
+        ] {
+            assert_eq!(
+                fixture_name(before),
+                None,
+                "{}",
+                String::from_utf8_lossy(before)
+            );
+        }
+    }
+
+    #[test]
+    fn public_names_are_recognised() {
+        // GIVEN names of public or per-visitor values
+        for before in [
+            &b"csrf-token="[..],
+            b"<input name=\"authenticity_token\" value=",
+            b"public_key = \"",
+            b"publicToken = \"",
+            b"app_nonce: ",
+        ] {
+            // THEN they are not credentials
+            assert!(
+                is_public_name(before),
+                "{}",
+                String::from_utf8_lossy(before)
+            );
+        }
+        // AND secret names are
+        for before in [
+            &b"api_key = \""[..],
+            b"private_key: ",
+            b"republic_token=",
+            b"",
+        ] {
+            assert!(
+                !is_public_name(before),
+                "{}",
+                String::from_utf8_lossy(before)
+            );
+        }
+    }
+
+    #[test]
+    fn example_hosts_are_recognised_in_urls_and_connection_strings() {
+        // GIVEN credentials in URLs and connection strings of reserved hosts
+        let cases: &[(&[u8], &[u8], &[u8])] = &[
+            (b"amqp://user:", b"s3cr3tPw", b"@rabbitmq.example.com/queue"),
+            (b"url = \"https://admin:", b"R8kZq2Lm", b"@example.org\""),
+            (
+                b"Endpoint=https://contoso.azconfig.io;Id=ab;Secret=",
+                b"R8kZq2Lm=",
+                b"",
+            ),
+            (b"postgres://u:", b"R8kZq2Lm", b"@db.invalid:5432/app"),
+        ];
+        // THEN each is a documentation example
+        for (before, secret, after) in cases {
+            assert!(
+                names_example_host(before, secret, after),
+                "{}",
+                String::from_utf8_lossy(before)
+            );
+        }
+        // AND real hosts, look-alike domains and a host outside the URL are not
+        let cases: &[(&[u8], &[u8], &[u8])] = &[
+            (b"amqp://user:", b"s3cr3tPw", b"@mq.internal.corp/queue"),
+            (b"https://u:", b"R8kZq2Lm", b"@myexample.com/"),
+            (b"https://u:", b"R8kZq2Lm", b"@example.community/"),
+            (b"token = ", b"R8kZq2Lm", b" # see https://example.com"),
+        ];
+        for (before, secret, after) in cases {
+            assert!(
+                !names_example_host(before, secret, after),
+                "{}",
+                String::from_utf8_lossy(after)
+            );
         }
     }
 
