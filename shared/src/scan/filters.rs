@@ -8,12 +8,39 @@
 //! random token contains them with negligible probability, or runs that must
 //! cover a large part of the value.
 
+use sha2::{Digest, Sha256};
+
 /// AWS's documentation example credentials.
 const AWS_DOC_KEYS: &[&[u8]] = &[
     b"AKIAIOSFODNN7EXAMPLE",
     b"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
     b"AKIAI44QH8DHBEXAMPLE",
     b"je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY",
+];
+
+/// SHA-256 (hex, sorted) of credentials their publishers ship as examples
+/// in sample apps, SDK test suites and docs: the Firebase Android SDK's
+/// example API keys, the sample passwords of NuGet's `nuget.config`
+/// reference. Kept as hashes: a scanner's source should not be where
+/// someone finds key-shaped literals, and the filter needs only equality.
+const PUBLISHED_EXAMPLE_SHA256: &[&str] = &[
+    "0b476bdf9acf2123d547b5ae76f1e59884d8ec9553ee0c47e9f31fd4768f3f3c",
+    "2037abcaffb2b77785da716cf7ccff4ff4d00c4ea930db0167b7d71f50af7eb4",
+    "27a9a42931dff7eb2f8434e20a9bce976ea364e7bee49187f19d5cfeca9c7045",
+    "37f8f09bdf12c2f2eae4ead7273a62ddb0c23459cbf902892f282b57f7ed6619",
+    "3a8b61d0f636b007840c0d40ba12bcf48465dc054cdc1a68704a33521d84b665",
+    "3f370c9dd8225c63b5c77de1f785edc9712958f18bb612d5fa2e0ae33aeca682",
+    "49f777db995e8260da7ca9ffdf0c08d66f0453e97ec967018baf2cdfe3b582d0",
+    "4c98242dcadc8b29005c6b4aad526552d5ea1842149154c0694adeec75847583",
+    "8731261cb72d86267a32a532ebd3df429e2144e5e4ced7e13568bc9e6c8fb1b1",
+    "a0702bc91d699f600970f4dc4992b13ede1a29d49fa0942dd4bed2b5e4b1016e",
+    "a19f89ab3555eac10c40741f6df79ecf0935998f15569f8db9d67bce0181fff6",
+    "a6c814bc555ae62c7bd8b58ec07bf559c7ed3a009976a1e0acc9cef0d4473b41",
+    "dba72c00f41f4e4c435e2491a5e1ce0140c7b5a6a498dc4847396b5e6368970c",
+    "dc0fcf046c61640cbd1e8b999ada3262d722c2ca4bf42dceac999020ffdbb614",
+    "e4a5542bb7fd7b67e943c71ad29c34b5972c9840597e7eda53e666f44d5da0b9",
+    "ea9bb1082cf95663f5faca23b8b15ef2aa0fce0a5c6df9c32dcb85b2e0a4513d",
+    "eb540d2b6ee2a0a47c5779bc8a0141784c6b753840d4c6f4e2428a6e86e9e0b1",
 ];
 
 /// Shannon entropy in bits per byte.
@@ -39,7 +66,17 @@ pub(crate) fn entropy(data: &[u8]) -> f64 {
 /// Documentation example keys: the AWS ones, and any value spelling
 /// `EXAMPLE` (AWS's convention; 7 fixed letters do not occur in random tokens).
 pub(crate) fn is_example_key(secret: &[u8]) -> bool {
-    AWS_DOC_KEYS.iter().any(|k| contains(secret, k)) || contains_ci(secret, b"example")
+    AWS_DOC_KEYS.iter().any(|k| contains(secret, k))
+        || contains_ci(secret, b"example")
+        || is_published_example(secret)
+}
+
+/// One of the [`PUBLISHED_EXAMPLE_SHA256`] values.
+pub(crate) fn is_published_example(secret: &[u8]) -> bool {
+    let digest = hex::encode(Sha256::digest(secret));
+    PUBLISHED_EXAMPLE_SHA256
+        .binary_search(&digest.as_str())
+        .is_ok()
 }
 
 pub(crate) fn is_uuid(s: &[u8]) -> bool {
@@ -351,10 +388,12 @@ pub(crate) fn is_shortened(secret: &[u8], before: &[u8], after: &[u8]) -> bool {
 }
 
 /// Words in a variable's name that say its value is made up: a test
-/// fixture (`fakeToken`, `invalid_key`, `wrongLength`, `nonMatchingToken`)
-/// or a documentation example (`exampleSecret`, `sampleApiKey`). Not
-/// `test`: `test_api_key` names a vendor's test-mode key, which is a real
-/// credential (Stripe `sk_test_`), and `testing` code holds real leaks.
+/// fixture (`fakeToken`, `invalid_key`, `wrongLength`, `nonMatchingToken`).
+/// Not `test`: `test_api_key` names a vendor's test-mode key, which is a
+/// real credential (Stripe `sk_test_`), and test code holds real leaks.
+/// Not `example` or `sample` either: `Example=` and `SAMPLE_KEY` name real
+/// values often enough (configuration keys of sample apps), while an
+/// example *value* is caught by [`is_example_key`] and [`is_placeholder`].
 const FIXTURE_NAME_WORDS: &[&[u8]] = &[
     b"fake",
     b"dummy",
@@ -365,8 +404,6 @@ const FIXTURE_NAME_WORDS: &[&[u8]] = &[
     b"nonmatching",
     b"notmatching",
     b"lowentropy",
-    b"example",
-    b"sample",
     b"placeholder",
 ];
 
@@ -767,7 +804,7 @@ mod tests {
             b"invalid_key: ",
             b"wrongLength := \"",
             b"lowEntropy := ",
-            b"const EXAMPLE_SECRET = '",
+            b"const BOGUS_SECRET = '",
             b"mock_api_key=",
             b"nonMatchingToken := \"",
         ] {
@@ -785,6 +822,7 @@ mod tests {
             b"TEST_API_KEY=",
             b"apiKey: ",
             b"# sample output: ",
+            b"Example= ",
             b"",
         ] {
             assert_eq!(
@@ -905,6 +943,13 @@ mod tests {
         assert!(!is_hex_digest(b"da39a3ee5e6b4b0d3255bfef95601890afd8070"));
         assert!(is_example_key(b"AKIAIOSFODNN7EXAMPLE"));
         assert!(is_example_key(b"je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY"));
+        // AND published sample values are known by their hash
+        assert!(is_example_key(b"hal+9ooo_da!sY"));
+        assert!(!is_example_key(b"hal+9ooo_da!sZ"));
+        assert!(
+            PUBLISHED_EXAMPLE_SHA256.windows(2).all(|w| w[0] < w[1]),
+            "the hashes must stay sorted for the binary search"
+        );
     }
 
     #[test]
