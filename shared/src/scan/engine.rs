@@ -540,9 +540,6 @@ fn drop_reason(inner: &RulesInner, input: &[u8], c: &Candidate) -> Option<DropRe
         return Some(DropReason::Placeholder);
     }
     let after_line = &input[c.secret.end..line_end(input, c.secret.end)];
-    if filters::is_shortened(secret, before_line, after_line) {
-        return Some(DropReason::Shortened);
-    }
     if let Some(name) = filters::fixture_name(before_line) {
         return Some(DropReason::FixtureName {
             name: String::from_utf8_lossy(name).into_owned(),

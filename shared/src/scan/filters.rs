@@ -360,33 +360,6 @@ pub(crate) fn has_typed_sequence(secret: &[u8]) -> bool {
             .any(|row| row.windows(TYPED_RUN).any(|w| contains(&lower, w)))
 }
 
-/// Markers that a value was shortened or blanked out for display: an
-/// ellipsis or a redaction label right next to it (`ops_eyJzaWdu..[Redacted]`,
-/// `...6wqX6fNUXA/rYq...`, `xoxp-5723...-####`). `before` and `after` are
-/// the bytes of the line around the value. A real credential is never
-/// written glued to an ellipsis: what is left is a fragment for a reader.
-pub(crate) fn is_shortened(secret: &[u8], before: &[u8], after: &[u8]) -> bool {
-    const ELLIPSES: &[&[u8]] = &[b"...", "\u{2026}".as_bytes(), b"..[", b"..]"];
-    const LABELS: &[&[u8]] = &[
-        b"[redacted",
-        b"<redacted",
-        b"(redacted",
-        b"[hidden",
-        b"[masked",
-        b"[removed",
-        b"[truncated",
-        b"****",
-        b"####",
-    ];
-    let after_lower = after[..after.len().min(16)].to_ascii_lowercase();
-    let before_tail = &before[before.len().saturating_sub(3)..];
-    ELLIPSES
-        .iter()
-        .any(|e| after_lower.starts_with(e) || before_tail.ends_with(e))
-        || LABELS.iter().any(|l| after_lower.starts_with(l))
-        || secret.ends_with(b"..")
-}
-
 /// Words in a variable's name that say its value is made up: a test
 /// fixture (`fakeToken`, `invalid_key`, `wrongLength`, `nonMatchingToken`).
 /// Not `test`: `test_api_key` names a vendor's test-mode key, which is a
@@ -747,35 +720,6 @@ mod tests {
             b"3b335d612137949d2f21fcc6c8c8164db7603227",
         ] {
             assert!(!has_typed_sequence(s), "{}", String::from_utf8_lossy(s));
-        }
-    }
-
-    #[test]
-    fn shortened_values_are_recognised() {
-        // GIVEN values cut or blanked out next to an ellipsis or a mark
-        let cases: &[(&[u8], &[u8], &[u8])] = &[
-            (b"ops_eyJzaWduSW5B", b"fn::secret: ", b"..[Redacted]"),
-            (b"6wqX6fNUXA/rYqRvfQ", b"...", b"..."),
-            (b"ops_eyJzaWduSW5BZGRy", b"TOKEN=", b"..."),
-            (b"xoxp-572370529330-", b"\"", b"####\""),
-            (b"R8kZq2LmW4vT9xB1", b"key = ", "\u{2026}".as_bytes()),
-            (b"sk_live_R8kZq2Lm", b"key = ", b"[REDACTED]"),
-        ];
-        // THEN each is shortened
-        for (secret, before, after) in cases {
-            assert!(
-                is_shortened(secret, before, after),
-                "{}",
-                String::from_utf8_lossy(secret)
-            );
-        }
-        // AND a whole value, or one followed by a sentence's full stop, is not
-        for (secret, before, after) in [
-            (&b"R8kZq2LmW4vT9xB1"[..], &b"key = \""[..], &b"\""[..]),
-            (b"R8kZq2LmW4vT9xB1", b"the key is ", b". Rotate it."),
-            (b"R8kZq2LmW4vT9xB1", b"", b""),
-        ] {
-            assert!(!is_shortened(secret, before, after));
         }
     }
 

@@ -128,9 +128,6 @@ pub enum DropReason {
     /// Repeated or consecutive characters (`0000`, `123456789`, `abcdefgh`),
     /// or, for a generic rule, an identifier (`handler-3896`, `db_password`).
     FakePattern,
-    /// Shortened or blanked out for display: an ellipsis or a redaction
-    /// mark right next to it (`ops_eyJzaWdu..[Redacted]`, `...6wqX...`).
-    Shortened,
     /// Assigned to a variable whose name says the value is made up
     /// (`fakeToken`, `invalid_key`, `exampleSecret`): a test fixture or a
     /// documentation example.
@@ -170,9 +167,6 @@ impl fmt::Display for DropReason {
             Self::Hash => f.write_str("hex digest (hash or git object id)"),
             Self::FakePattern => f.write_str(
                 "repeated, sequential or typed characters (0000, abcdef, qwerty), or an identifier",
-            ),
-            Self::Shortened => f.write_str(
-                "shortened or redacted for display (an ellipsis or a redaction mark next to it)",
             ),
             Self::FixtureName { name } => write!(
                 f,
