@@ -170,7 +170,7 @@ def yaml_scalar(lines: list[str], i: int, dash: int, value: str) -> tuple[str | 
         end = _double_end(buf)
         if end is None:
             return None, i
-        return _yaml_unescape(buf[:end]), i
+        return _unescape(buf[:end], YAML_ESCAPES), i
     # plain scalar: up to a comment
     text = re.split(r"\s#", value, maxsplit=1)[0].rstrip()
     return text, i + 1
@@ -204,8 +204,13 @@ def _double_end(buf: str) -> int | None:
     return None
 
 
-def _yaml_unescape(s: str) -> str:
-    simple = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\", "/": "/", "0": "\0", " ": " "}
+YAML_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\", "/": "/", "0": "\0", " ": " "}
+GO_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\", "'": "'", "a": "\a", "b": "\b", "f": "\f", "v": "\v"}
+
+
+def _unescape(s: str, simple: dict[str, str]) -> str:
+    """Backslash escapes of a double-quoted YAML or Go string: the one-letter
+    ones in `simple`, and \\xNN, \\uNNNN, \\UNNNNNNNN."""
     out, k = [], 0
     while k < len(s):
         c = s[k]
@@ -280,31 +285,10 @@ def go_tokens(src: str) -> list[tuple[str, str]]:
         if kind == "raw":
             out.append(("str", text[1:-1].replace("\r", "")))
         elif kind == "str":
-            out.append(("str", _go_unescape(text[1:-1])))
+            out.append(("str", _unescape(text[1:-1], GO_ESCAPES)))
         else:
             out.append((kind, text))
     return out
-
-
-def _go_unescape(s: str) -> str:
-    simple = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\", "'": "'", "a": "\a", "b": "\b", "f": "\f", "v": "\v"}
-    out, k = [], 0
-    while k < len(s):
-        c = s[k]
-        if c == "\\" and k + 1 < len(s):
-            n = s[k + 1]
-            if n in simple:
-                out.append(simple[n])
-                k += 2
-                continue
-            width = {"x": 2, "u": 4, "U": 8}.get(n)
-            if width:
-                out.append(chr(int(s[k + 2 : k + 2 + width], 16)))
-                k += 2 + width
-                continue
-        out.append(c)
-        k += 1
-    return "".join(out)
 
 
 class NotLiteral(Exception):
