@@ -522,3 +522,59 @@ fn generic_passwords_are_masked_without_a_prefix() -> TestResult {
     }
     Ok(())
 }
+
+#[test]
+fn explain_names_the_fixture_and_documentation_filters() -> TestResult {
+    // GIVEN one line per filter, each matched by a builtin rule
+    let cases: &[(&str, DropReason)] = &[
+        // a fixture named as such
+        (
+            "fake_key = \"AKIAZ7Q3XK2LMNB4RT6Y\"",
+            DropReason::FixtureName {
+                name: "fake_key".into(),
+            },
+        ),
+        // a credential for a host reserved for documentation
+        (
+            "BROKER_URL=amqp://app:Rk8ZqL2mWv4T9xBq@mq.example.com/vhost",
+            DropReason::ExampleHost,
+        ),
+        // a per-visitor value, not a credential
+        (
+            "csrf_token = \"Mj2qykJO5rELyHgezQ69nzUX0i3OH67V\"",
+            DropReason::NotACredential,
+        ),
+        // a run someone typed
+        (
+            "api_key = \"R8kZq2Lm-uvwxyz-W4vT9xB1\"",
+            DropReason::FakePattern,
+        ),
+        // a key its publisher ships as an example (Firebase Android SDK)
+        (
+            "\"apiKey\": \"AIzaSyAnLA7NfeLquW1tJFpx_eQCxoX-oo6YyIs\"",
+            DropReason::ExampleKey,
+        ),
+    ];
+    let scanner = builtin()?;
+    for (line, want) in cases {
+        // WHEN scanned with explain
+        let outcome = scanner.scan_explained(line.as_bytes());
+        // THEN nothing is reported and the expected reason is among the drops
+        assert!(
+            outcome.findings.is_empty(),
+            "{line}: {:?}",
+            outcome.findings
+        );
+        let got = reasons(&outcome);
+        assert!(got.iter().any(|(_, r)| r == want), "{line}: {got:?}");
+    }
+    // AND the same values in ordinary places are still reported
+    for line in [
+        "aws_key = \"AKIAZ7Q3XK2LMNB4RT6Y\"",
+        "BROKER_URL=amqp://app:Rk8ZqL2mWv4T9xBq@mq.internal.corp/vhost",
+        "auth_token = \"Mj2qykJO5rELyHgezQ69nzUX0i3OH67V\"",
+    ] {
+        assert_eq!(scanner.scan(line.as_bytes()).len(), 1, "{line}");
+    }
+    Ok(())
+}

@@ -539,6 +539,18 @@ fn drop_reason(inner: &RulesInner, input: &[u8], c: &Candidate) -> Option<DropRe
     if filters::is_placeholder(secret, before_line) {
         return Some(DropReason::Placeholder);
     }
+    let after_line = &input[c.secret.end..line_end(input, c.secret.end)];
+    if let Some(name) = filters::fixture_name(before_line) {
+        return Some(DropReason::FixtureName {
+            name: String::from_utf8_lossy(name).into_owned(),
+        });
+    }
+    if filters::names_example_host(before_line, secret, after_line) {
+        return Some(DropReason::ExampleHost);
+    }
+    if rule.generic && filters::is_public_name(before_line) {
+        return Some(DropReason::NotACredential);
+    }
     let before_block = &input[c.secret.start.saturating_sub(BLOCK_LOOKBACK)..c.secret.start];
     if filters::is_public_material(secret, before_line, before_block) {
         return Some(DropReason::PublicMaterial);

@@ -8,12 +8,39 @@
 //! random token contains them with negligible probability, or runs that must
 //! cover a large part of the value.
 
+use sha2::{Digest, Sha256};
+
 /// AWS's documentation example credentials.
 const AWS_DOC_KEYS: &[&[u8]] = &[
     b"AKIAIOSFODNN7EXAMPLE",
     b"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
     b"AKIAI44QH8DHBEXAMPLE",
     b"je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY",
+];
+
+/// SHA-256 (hex, sorted) of credentials their publishers ship as examples
+/// in sample apps, SDK test suites and docs: the Firebase Android SDK's
+/// example API keys, the sample passwords of NuGet's `nuget.config`
+/// reference. Kept as hashes: a scanner's source should not be where
+/// someone finds key-shaped literals, and the filter needs only equality.
+const PUBLISHED_EXAMPLE_SHA256: &[&str] = &[
+    "0b476bdf9acf2123d547b5ae76f1e59884d8ec9553ee0c47e9f31fd4768f3f3c",
+    "2037abcaffb2b77785da716cf7ccff4ff4d00c4ea930db0167b7d71f50af7eb4",
+    "27a9a42931dff7eb2f8434e20a9bce976ea364e7bee49187f19d5cfeca9c7045",
+    "37f8f09bdf12c2f2eae4ead7273a62ddb0c23459cbf902892f282b57f7ed6619",
+    "3a8b61d0f636b007840c0d40ba12bcf48465dc054cdc1a68704a33521d84b665",
+    "3f370c9dd8225c63b5c77de1f785edc9712958f18bb612d5fa2e0ae33aeca682",
+    "49f777db995e8260da7ca9ffdf0c08d66f0453e97ec967018baf2cdfe3b582d0",
+    "4c98242dcadc8b29005c6b4aad526552d5ea1842149154c0694adeec75847583",
+    "8731261cb72d86267a32a532ebd3df429e2144e5e4ced7e13568bc9e6c8fb1b1",
+    "a0702bc91d699f600970f4dc4992b13ede1a29d49fa0942dd4bed2b5e4b1016e",
+    "a19f89ab3555eac10c40741f6df79ecf0935998f15569f8db9d67bce0181fff6",
+    "a6c814bc555ae62c7bd8b58ec07bf559c7ed3a009976a1e0acc9cef0d4473b41",
+    "dba72c00f41f4e4c435e2491a5e1ce0140c7b5a6a498dc4847396b5e6368970c",
+    "dc0fcf046c61640cbd1e8b999ada3262d722c2ca4bf42dceac999020ffdbb614",
+    "e4a5542bb7fd7b67e943c71ad29c34b5972c9840597e7eda53e666f44d5da0b9",
+    "ea9bb1082cf95663f5faca23b8b15ef2aa0fce0a5c6df9c32dcb85b2e0a4513d",
+    "eb540d2b6ee2a0a47c5779bc8a0141784c6b753840d4c6f4e2428a6e86e9e0b1",
 ];
 
 /// Shannon entropy in bits per byte.
@@ -39,7 +66,17 @@ pub(crate) fn entropy(data: &[u8]) -> f64 {
 /// Documentation example keys: the AWS ones, and any value spelling
 /// `EXAMPLE` (AWS's convention; 7 fixed letters do not occur in random tokens).
 pub(crate) fn is_example_key(secret: &[u8]) -> bool {
-    AWS_DOC_KEYS.iter().any(|k| contains(secret, k)) || contains_ci(secret, b"example")
+    AWS_DOC_KEYS.iter().any(|k| contains(secret, k))
+        || contains_ci(secret, b"example")
+        || is_published_example(secret)
+}
+
+/// One of the [`PUBLISHED_EXAMPLE_SHA256`] values.
+pub(crate) fn is_published_example(secret: &[u8]) -> bool {
+    let digest = hex::encode(Sha256::digest(secret));
+    PUBLISHED_EXAMPLE_SHA256
+        .binary_search(&digest.as_str())
+        .is_ok()
 }
 
 pub(crate) fn is_uuid(s: &[u8]) -> bool {
@@ -124,6 +161,15 @@ const PLACEHOLDER_WORDS: &[&[u8]] = &[
     b"token_here",
     b"goes_here",
     b"goes-here",
+    // "TokenHere", "PUT_YOUR_TOKEN_HERE", "RANDOMSTRINGHERE": a slot to fill in.
+    b"tokenhere",
+    b"keyhere",
+    b"secrethere",
+    b"stringhere",
+    b"_here",
+    b"-here",
+    b"put_your",
+    b"putyour",
 ];
 
 /// Whole values that are placeholders.
@@ -260,7 +306,7 @@ pub(crate) fn is_fake_pattern(secret: &[u8]) -> bool {
         }
         i = j;
     }
-    if covered * 2 >= n {
+    if covered * 2 >= n || has_typed_sequence(secret) {
         return true;
     }
     (1..=4).any(|p| {
@@ -271,6 +317,195 @@ pub(crate) fn is_fake_pattern(secret: &[u8]) -> bool {
                 .skip(p)
                 .all(|(k, &c)| c == secret[k - p])
     })
+}
+
+/// Shortest typed run [`has_typed_sequence`] recognises. A random base62
+/// token holds a given run of 6 at one position with probability 62^-5
+/// (about 1e-9), a hex token about 1e-6: over a 64-character token, still
+/// below 1 in 10,000, while people typing a fake value reach for exactly
+/// these runs (`abc123xyz-456def789ghij`, `klmnopqrstuvwx`).
+const TYPED_RUN: usize = 6;
+
+/// Keyboard rows, typed left to right as fillers (`qwerty`, `asdfgh`).
+const KEYBOARD_ROWS: &[&[u8]] = &[b"qwertyuiop", b"asdfghjkl", b"zxcvbnm", b"1234567890"];
+
+/// A value that contains a run someone typed rather than a generator made:
+/// [`TYPED_RUN`] or more consecutive characters of the alphabet or the
+/// digits, up or down (`abcdef`, `456789`, `987654`), or of a keyboard row
+/// (`qwerty`, `asdfgh`). Case-insensitive. Unlike [`is_fake_pattern`]'s
+/// coverage rule this fires on a run anywhere in the value: such a run
+/// hardly ever occurs in a random token (see [`TYPED_RUN`]).
+pub(crate) fn has_typed_sequence(secret: &[u8]) -> bool {
+    let lower = secret.to_ascii_lowercase();
+    let step_run = |step: i16| {
+        let mut run = 1;
+        for w in lower.windows(2) {
+            let same_class = (w[0].is_ascii_lowercase() && w[1].is_ascii_lowercase())
+                || (w[0].is_ascii_digit() && w[1].is_ascii_digit());
+            if same_class && i16::from(w[1]) - i16::from(w[0]) == step {
+                run += 1;
+                if run >= TYPED_RUN {
+                    return true;
+                }
+            } else {
+                run = 1;
+            }
+        }
+        false
+    };
+    step_run(1)
+        || step_run(-1)
+        || KEYBOARD_ROWS
+            .iter()
+            .any(|row| row.windows(TYPED_RUN).any(|w| contains(&lower, w)))
+}
+
+/// Words in a variable's name that say its value is made up: a test
+/// fixture (`fakeToken`, `invalid_key`, `wrongLength`, `nonMatchingToken`).
+/// Not `test`: `test_api_key` names a vendor's test-mode key, which is a
+/// real credential (Stripe `sk_test_`), and test code holds real leaks.
+/// Not `example` or `sample` either: `Example=` and `SAMPLE_KEY` name real
+/// values often enough (configuration keys of sample apps), while an
+/// example *value* is caught by [`is_example_key`] and [`is_placeholder`].
+const FIXTURE_NAME_WORDS: &[&[u8]] = &[
+    b"fake",
+    b"dummy",
+    b"mock",
+    b"invalid",
+    b"wrong",
+    b"bogus",
+    b"nonmatching",
+    b"notmatching",
+    b"lowentropy",
+    b"placeholder",
+];
+
+/// The name a value is assigned to on its line: the identifier right
+/// before the last `=`, `:`, `:=`, `=>` or `,` of `before` (quotes,
+/// brackets and spaces skipped), as in `fakeToken := "`, `"example_key": "`
+/// or `put("wrong_secret", "`.
+pub(crate) fn assigned_name(before: &[u8]) -> &[u8] {
+    let is_name = |c: u8| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'.');
+    let skip = |c: u8| {
+        matches!(
+            c,
+            b' ' | b'\t' | b'"' | b'\'' | b'`' | b'[' | b']' | b'(' | b'@'
+        )
+    };
+    let mut end = before.len();
+    while end > 0 && skip(before[end - 1]) {
+        end -= 1;
+    }
+    // The operator.
+    let op_end = end;
+    while end > 0 && matches!(before[end - 1], b'=' | b':' | b'>' | b',' | b'?' | b'|') {
+        end -= 1;
+    }
+    if end == op_end {
+        return &[];
+    }
+    while end > 0 && skip(before[end - 1]) {
+        end -= 1;
+    }
+    let mut start = end;
+    while start > 0 && is_name(before[start - 1]) {
+        start -= 1;
+    }
+    &before[start..end]
+}
+
+/// A value assigned to a variable whose name says it is a fixture or an
+/// example ([`FIXTURE_NAME_WORDS`]). Returns the name, for the reason.
+pub(crate) fn fixture_name(before: &[u8]) -> Option<&[u8]> {
+    let name = assigned_name(before);
+    let lower = name.to_ascii_lowercase();
+    let squashed: Vec<u8> = lower
+        .iter()
+        .copied()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .collect();
+    FIXTURE_NAME_WORDS
+        .iter()
+        .any(|w| contains(&squashed, w))
+        .then_some(name)
+}
+
+/// Names of values that are not credentials though they end in `token` or
+/// `key`: anti-CSRF tokens and nonces are sent to every visitor in the page
+/// itself, public keys and tokens are public by design. Generic rules only:
+/// the name is all they have to go on.
+pub(crate) fn is_public_name(before: &[u8]) -> bool {
+    const WORDS: &[&[u8]] = &[
+        b"csrf",
+        b"xsrf",
+        b"authenticity",
+        b"nonce",
+        b"public",
+        b"publishable",
+    ];
+    let mut lower = assigned_name(before).to_ascii_lowercase();
+    // An HTML or XML attribute: `<input name="authenticity_token" value="...">`
+    // names the value in the element, before `value=`.
+    if matches!(lower.as_slice(), b"value" | b"content") {
+        let element = before
+            .iter()
+            .rposition(|&c| c == b'<')
+            .map_or(before, |p| &before[p..]);
+        lower = element.to_ascii_lowercase();
+        return WORDS.iter().any(|w| contains(&lower, w));
+    }
+    WORDS
+        .iter()
+        .any(|w| lower.starts_with(w) || contains(&lower, &[b"_", *w].concat()))
+}
+
+/// Hosts reserved for documentation (RFC 2606 / RFC 6761: `example.com`,
+/// `.example`, `.invalid`, `.test`) and the fictitious companies of
+/// Microsoft's documentation (`contoso.com`, `fabrikam.com`): nothing real
+/// can sit there, so a credential in a URL or connection string that
+/// points at one is a documentation example.
+const EXAMPLE_HOSTS: &[&[u8]] = &[
+    b"example.com",
+    b"example.org",
+    b"example.net",
+    b".example",
+    b".invalid",
+    b"contoso.com",
+    b"fabrikam.com",
+    b"contoso.",
+    b"fabrikam.",
+];
+
+/// Whether the URL or connection string the value sits in (the run of
+/// the line around it without spaces or quotes) names a documentation
+/// host. Only when that run is a URL (`://`) or a connection string
+/// (`Endpoint=`, `Server=`, `Host=`): a bare token next to the word
+/// `example.com` elsewhere on the line is not affected.
+pub(crate) fn names_example_host(before: &[u8], secret: &[u8], after: &[u8]) -> bool {
+    let stop = |c: &u8| matches!(c, b' ' | b'\t' | b'"' | b'\'' | b'`' | b'<' | b'>');
+    let from = before.iter().rposition(stop).map_or(0, |p| p + 1);
+    let to = after.iter().position(stop).unwrap_or(after.len());
+    let run = [&before[from..], secret, &after[..to]]
+        .concat()
+        .to_ascii_lowercase();
+    let is_url = contains(&run, b"://")
+        || [&b"endpoint="[..], b"server=", b"host=", b"hostname="]
+            .iter()
+            .any(|k| contains(&run, k));
+    let in_label = |c: &u8| c.is_ascii_alphanumeric() || *c == b'-';
+    is_url
+        && EXAMPLE_HOSTS.iter().any(|h| {
+            // Whole labels only: `myexample.com` and `example.community`
+            // are ordinary domains; `mq.example.com` is reserved.
+            run.windows(h.len()).enumerate().any(|(i, w)| {
+                w == *h
+                    && (h.starts_with(b".") || i == 0 || !in_label(&run[i - 1]))
+                    && (h.ends_with(b".")
+                        || run
+                            .get(i + h.len())
+                            .is_none_or(|c| !in_label(c) && *c != b'.'))
+            })
+        })
 }
 
 /// An identifier, not a password: lowercase words of 2 to 16 letters
@@ -435,7 +670,7 @@ mod tests {
             b"AKIAZ7Q3XK2LMNB4RT6Y",
             b"Zr8/fK2qLmW+4vT9xB1nC6pJ3hY7sD0fG5aQw2Ex",
             b"$2a$12$R9h/cIPz0gi.URNNX3kh2OPST9/PgBkqquzi.Ss7KIUgO2t0jWMUW",
-            b"xoxb-2718281828-3141592653-AbCdEfGhIjKlMnOpQrStUvWx",
+            b"xoxb-2718281828-3141592653-Rk8ZqL2mWv4T9xBn1C6pJ3hY",
         ];
         // THEN none is a placeholder, fake or example
         for s in cases {
@@ -459,6 +694,156 @@ mod tests {
         ] {
             // THEN they are fake
             assert!(is_fake_pattern(s), "{}", String::from_utf8_lossy(s));
+        }
+    }
+
+    #[test]
+    fn typed_sequences_are_fake_and_random_tokens_are_not() {
+        // GIVEN values with a typed run somewhere inside
+        for s in [
+            &b"sk-ant-api03-abc123xyz-456def789ghij-klmnopqrstuvwx-3456yza789AA"[..],
+            b"R8kZq2Lm-UVWXYZ-W4vT9xB1",
+            b"q8Zr2L987654mW4vT9",
+            b"tok_QWERTYkZq2LmW4vT9xB1",
+            b"Zq2Lm_asdfgh_W4vT9xB1",
+        ] {
+            // THEN each is fake
+            assert!(has_typed_sequence(s), "{}", String::from_utf8_lossy(s));
+            assert!(is_fake_pattern(s), "{}", String::from_utf8_lossy(s));
+        }
+        // AND random tokens, with runs of up to 5, are not
+        for s in [
+            &b"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"[..],
+            b"xoxb-2718281828-3141592653-Rk8ZqL2mWv4T9xBn1C6pJ3hY",
+            b"AKIAZ7Q3XK2LMNB4RT6Y",
+            b"abcde9Zq2Lm12345W4vT9xB1",
+            b"3b335d612137949d2f21fcc6c8c8164db7603227",
+        ] {
+            assert!(!has_typed_sequence(s), "{}", String::from_utf8_lossy(s));
+        }
+    }
+
+    #[test]
+    fn assigned_names_are_read_in_common_syntaxes() {
+        // GIVEN the text before a value in Go, JSON, a call, YAML and shell
+        // THEN the name is the identifier before the operator
+        assert_eq!(
+            assigned_name(b"nonMatchingToken := \""),
+            b"nonMatchingToken"
+        );
+        assert_eq!(assigned_name(b"    \"example_key\": \""), b"example_key");
+        assert_eq!(assigned_name(b"put(\"wrong_secret\", \""), b"wrong_secret");
+        assert_eq!(assigned_name(b"fake-token: "), b"fake-token");
+        assert_eq!(assigned_name(b"export FAKE_KEY="), b"FAKE_KEY");
+        // AND text without an operator names nothing
+        assert_eq!(assigned_name(b"curl -H "), b"");
+        assert_eq!(assigned_name(b""), b"");
+    }
+
+    #[test]
+    fn fixture_names_are_recognised_and_test_mode_keys_are_not() {
+        // GIVEN variables named as fixtures or examples
+        for before in [
+            &b"fakeToken = \""[..],
+            b"invalid_key: ",
+            b"wrongLength := \"",
+            b"lowEntropy := ",
+            b"const BOGUS_SECRET = '",
+            b"mock_api_key=",
+            b"nonMatchingToken := \"",
+        ] {
+            // THEN the name is returned
+            assert!(
+                fixture_name(before).is_some(),
+                "{}",
+                String::from_utf8_lossy(before)
+            );
+        }
+        // AND ordinary and test-mode names are not fixtures
+        for before in [
+            &b"token = \""[..],
+            b"stripe_test_key = \"",
+            b"TEST_API_KEY=",
+            b"apiKey: ",
+            b"# sample output: ",
+            b"Example= ",
+            b"",
+        ] {
+            assert_eq!(
+                fixture_name(before),
+                None,
+                "{}",
+                String::from_utf8_lossy(before)
+            );
+        }
+    }
+
+    #[test]
+    fn public_names_are_recognised() {
+        // GIVEN names of public or per-visitor values
+        for before in [
+            &b"csrf-token="[..],
+            b"<input name=\"authenticity_token\" value=",
+            b"public_key = \"",
+            b"publicToken = \"",
+            b"app_nonce: ",
+        ] {
+            // THEN they are not credentials
+            assert!(
+                is_public_name(before),
+                "{}",
+                String::from_utf8_lossy(before)
+            );
+        }
+        // AND secret names are
+        for before in [
+            &b"api_key = \""[..],
+            b"private_key: ",
+            b"republic_token=",
+            b"",
+        ] {
+            assert!(
+                !is_public_name(before),
+                "{}",
+                String::from_utf8_lossy(before)
+            );
+        }
+    }
+
+    #[test]
+    fn example_hosts_are_recognised_in_urls_and_connection_strings() {
+        // GIVEN credentials in URLs and connection strings of reserved hosts
+        let cases: &[(&[u8], &[u8], &[u8])] = &[
+            (b"amqp://user:", b"s3cr3tPw", b"@rabbitmq.example.com/queue"),
+            (b"url = \"https://admin:", b"R8kZq2Lm", b"@example.org\""),
+            (
+                b"Endpoint=https://contoso.azconfig.io;Id=ab;Secret=",
+                b"R8kZq2Lm=",
+                b"",
+            ),
+            (b"postgres://u:", b"R8kZq2Lm", b"@db.invalid:5432/app"),
+        ];
+        // THEN each is a documentation example
+        for (before, secret, after) in cases {
+            assert!(
+                names_example_host(before, secret, after),
+                "{}",
+                String::from_utf8_lossy(before)
+            );
+        }
+        // AND real hosts, look-alike domains and a host outside the URL are not
+        let cases: &[(&[u8], &[u8], &[u8])] = &[
+            (b"amqp://user:", b"s3cr3tPw", b"@mq.internal.corp/queue"),
+            (b"https://u:", b"R8kZq2Lm", b"@myexample.com/"),
+            (b"https://u:", b"R8kZq2Lm", b"@example.community/"),
+            (b"token = ", b"R8kZq2Lm", b" # see https://example.com"),
+        ];
+        for (before, secret, after) in cases {
+            assert!(
+                !names_example_host(before, secret, after),
+                "{}",
+                String::from_utf8_lossy(after)
+            );
         }
     }
 
@@ -502,6 +887,13 @@ mod tests {
         assert!(!is_hex_digest(b"da39a3ee5e6b4b0d3255bfef95601890afd8070"));
         assert!(is_example_key(b"AKIAIOSFODNN7EXAMPLE"));
         assert!(is_example_key(b"je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY"));
+        // AND published sample values are known by their hash
+        assert!(is_example_key(b"hal+9ooo_da!sY"));
+        assert!(!is_example_key(b"hal+9ooo_da!sZ"));
+        assert!(
+            PUBLISHED_EXAMPLE_SHA256.windows(2).all(|w| w[0] < w[1]),
+            "the hashes must stay sorted for the binary search"
+        );
     }
 
     #[test]

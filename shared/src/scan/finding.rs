@@ -128,6 +128,16 @@ pub enum DropReason {
     /// Repeated or consecutive characters (`0000`, `123456789`, `abcdefgh`),
     /// or, for a generic rule, an identifier (`handler-3896`, `db_password`).
     FakePattern,
+    /// Assigned to a variable whose name says the value is made up
+    /// (`fakeToken`, `invalid_key`, `exampleSecret`): a test fixture or a
+    /// documentation example.
+    FixtureName { name: String },
+    /// In a URL or connection string pointing at a host reserved for
+    /// documentation (`example.com`, `.invalid`, `contoso.com`).
+    ExampleHost,
+    /// For a generic rule: named as something public or handed to every
+    /// visitor (`csrf_token`, `nonce`, `public_key`), not a credential.
+    NotACredential,
     /// Less random than the rule's `min_entropy` (bits per character).
     LowEntropy { entropy: f64, min: f64 },
     /// The same text is reported by a more specific rule.
@@ -155,7 +165,19 @@ impl fmt::Display for DropReason {
             Self::PublicMaterial => f.write_str("public key or certificate material"),
             Self::Uuid => f.write_str("UUID"),
             Self::Hash => f.write_str("hex digest (hash or git object id)"),
-            Self::FakePattern => f.write_str("repeated or sequential characters, or an identifier"),
+            Self::FakePattern => f.write_str(
+                "repeated, sequential or typed characters (0000, abcdef, qwerty), or an identifier",
+            ),
+            Self::FixtureName { name } => write!(
+                f,
+                "test fixture or documentation example: assigned to `{name}`"
+            ),
+            Self::ExampleHost => f.write_str(
+                "documentation example: the URL or connection string points at a reserved example host",
+            ),
+            Self::NotACredential => f.write_str(
+                "named as public or handed to every visitor (csrf, nonce, public), not a credential",
+            ),
             Self::LowEntropy { entropy, min } => {
                 write!(
                     f,

@@ -23,9 +23,15 @@
 //!    secret.
 //! 3. **Validators.** A rule's `validate:` checksum (e.g. `github-crc32`)
 //!    must hold; see `validate.rs` for how to add one.
-//! 4. **Precision filters.** Documentation example keys, placeholders and
-//!    variable references, public keys and certificates, UUIDs, hex digests
-//!    and git object ids (generic rules), repeated/sequential fakes,
+//! 4. **Precision filters.** Documentation example keys (AWS's, anything
+//!    spelling `EXAMPLE`, and published sample keys known by their SHA-256),
+//!    placeholders and variable references, values assigned to a variable
+//!    named as a fixture (`fakeToken`, `invalid_key`), credentials in URLs
+//!    of hosts reserved for documentation (`example.com`, `contoso.com`),
+//!    public or per-visitor names (`csrf_token`, `public_key`; generic
+//!    rules), public keys and certificates, UUIDs, hex digests and git
+//!    object ids (generic rules), repeated/sequential/typed fakes
+//!    (`0000`, `abcdef`, `qwerty`),
 //!    identifiers such as `handler-3896` (generic rules), the rule's
 //!    `min_entropy` (generic rules without one: 3.0 for values of 12+
 //!    characters) and `exclude` patterns. One secret is reported
