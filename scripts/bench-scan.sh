@@ -29,7 +29,8 @@ KINGFISHER=$ROOT/.venv/bin/kingfisher
 CORPUS=$WORK/corpus-${SIZE_MIB}mib
 NPROC=$(nproc)
 
-log() { printf '==> %s\n' "$*" >&2; }
+# shellcheck source=scripts/bench-lib.sh
+. scripts/bench-lib.sh
 
 log "building codewarden (release)"
 cargo build --release --quiet -p codewarden
@@ -49,27 +50,6 @@ if [[ ! -x $KINGFISHER ]]; then
   .venv/bin/pip install --quiet kingfisher-bin
 fi
 
-ISOLATE=()
-if unshare -n true 2>/dev/null; then
-  ISOLATE=(unshare -n)
-else
-  log "unshare -n is not permitted here: relying on the tools' own no-network flags"
-fi
-
-# best_of CMD...: the best wall-clock seconds of RUNS runs of CMD (after a
-# warm-up run). Exit codes are ignored: both tools exit non-zero on findings.
-best_of() {
-  local best="" secs i
-  "${ISOLATE[@]}" "$@" >/dev/null 2>&1 || true
-  for ((i = 0; i < RUNS; i++)); do
-    /usr/bin/time -f '%e' -o "$WORK/time.txt" "${ISOLATE[@]}" "$@" >/dev/null 2>&1 || true
-    secs=$(tail -n1 "$WORK/time.txt")
-    if [[ -z $best ]] || awk -v a="$secs" -v b="$best" 'BEGIN { exit !(a < b) }'; then
-      best=$secs
-    fi
-  done
-  echo "$best"
-}
 
 CODEWARDEN_CMD=("$CODEWARDEN" scan "$CORPUS" --quiet --format json --output "$WORK/codewarden.json")
 KINGFISHER_CMD=("$KINGFISHER" --no-update-check --quiet scan "$CORPUS"

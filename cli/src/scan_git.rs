@@ -1,5 +1,6 @@
 //! Enumeration for `codewarden scan --git RANGE` / `--all`: the lines that
-//! commits added, read from a local repository with gix.
+//! commits added, read from a local repository with gix (the diffing itself
+//! is `shared::git_diff`, shared with the secret-scanner's git path).
 //!
 //! Each commit's tree is diffed against its first parent's (a root commit
 //! against the empty tree), with rename tracking so that a moved file is not
@@ -20,10 +21,9 @@ use std::path::Path;
 use anyhow::{Context, Result, bail};
 use gix::ObjectId;
 use gix::bstr::{BStr, ByteSlice};
-use gix::diff::blob::{Algorithm, Diff, InternedInput};
-use gix::object::tree::diff::ChangeDetached;
 use gix::revision::plumbing::Spec;
 use rayon::prelude::*;
+use shared::git_diff::{self, ChangedBlob, added_lines, line_count};
 
 use crate::engine_glue::{self, ConfigSource, Engine};
 use crate::progress::Counters;
@@ -137,16 +137,7 @@ fn walk(
     tips: Vec<ObjectId>,
     hidden: Vec<ObjectId>,
 ) -> Result<Vec<ObjectId>> {
-    let mut commits = Vec::new();
-    for info in repo
-        .rev_walk(tips)
-        .with_hidden(hidden)
-        .all()
-        .context("cannot walk the commit graph")?
-    {
-        commits.push(info.context("cannot walk the commit graph")?.id);
-    }
-    Ok(commits)
+    Ok(git_diff::commits(repo, tips, hidden)?)
 }
 
 /// The configuration of a git scan: the work tree's `.codewarden.toml` if
@@ -228,14 +219,6 @@ pub fn scan(
     Ok(scanned)
 }
 
-/// A blob to scan: where it is, its new id and what it is compared with.
-struct Changed {
-    path: String,
-    id: ObjectId,
-    /// The first parent's version (None: added, so every line is new).
-    previous: Option<ObjectId>,
-}
-
 fn scan_commit(
     repo: &gix::Repository,
     engine: &Engine,
@@ -259,60 +242,14 @@ fn scan_commit(
             break;
         }
     }
-    let options_diff =
-        gix::diff::Options::default().with_rewrites(Some(gix::diff::Rewrites::default()));
-    let changes = repo
-        .diff_tree_to_tree(parent_trees.first(), Some(&tree), options_diff)
-        .context("cannot diff the commit against its parent")?;
+    let changes = git_diff::changed_blobs(repo, parent_trees.first(), &tree)?;
 
     let mut scanned = Scanned::default();
-    for change in changes {
-        let (location, mode, new_id, previous) = match change {
-            ChangeDetached::Addition {
-                location,
-                entry_mode,
-                id,
-                ..
-            } => (location, entry_mode, id, None),
-            ChangeDetached::Modification {
-                location,
-                previous_entry_mode,
-                previous_id,
-                entry_mode,
-                id,
-            } => {
-                let previous = previous_entry_mode.is_blob().then_some(previous_id);
-                (location, entry_mode, id, previous)
-            }
-            ChangeDetached::Rewrite {
-                location,
-                source_entry_mode,
-                source_id,
-                entry_mode,
-                id,
-                ..
-            } => {
-                let previous = source_entry_mode.is_blob().then_some(source_id);
-                (location, entry_mode, id, previous)
-            }
-            ChangeDetached::Deletion { .. } => continue,
-        };
-        if mode.is_tree() {
-            continue;
-        }
-        if !mode.is_blob() {
+    for changed in changes {
+        if !changed.mode.is_blob() {
             scanned.skipped.not_a_file += 1;
             continue;
         }
-        if previous == Some(new_id) {
-            continue; // a pure rename or mode change adds no line
-        }
-        let path = location.to_str_lossy().into_owned();
-        let changed = Changed {
-            path,
-            id: new_id,
-            previous,
-        };
         if let Err(error) = scan_blob(
             repo,
             engine,
@@ -338,7 +275,7 @@ fn scan_blob(
     engine: &Engine,
     options: &Options,
     other_parents: &[gix::Tree<'_>],
-    changed: &Changed,
+    changed: &ChangedBlob,
     origin: &Origin,
     scanned: &mut Scanned,
     counters: &Counters,
@@ -442,21 +379,6 @@ fn comparable_blob(repo: &gix::Repository, id: ObjectId, max: u64) -> Result<Opt
     Ok((!engine_glue::looks_binary(&data)).then_some(data))
 }
 
-/// For each line of `new` (index = line number - 1): is it added relative to `old`?
-fn added_lines(old: &[u8], new: &[u8]) -> Vec<bool> {
-    let input = InternedInput::new(old, new);
-    let diff = Diff::compute(Algorithm::Histogram, &input);
-    (0..input.after.len() as u32)
-        .map(|line| diff.is_added(line))
-        .collect()
-}
-
-/// Lines as the diff counts them: `\n`-terminated, plus an unterminated last one.
-fn line_count(data: &[u8]) -> usize {
-    let newlines = data.iter().filter(|&&b| b == b'\n').count();
-    newlines + usize::from(!data.is_empty() && !data.ends_with(b"\n"))
-}
-
 fn origin(commit: &gix::Commit<'_>) -> Result<Origin> {
     let author = commit.author().context("cannot read the commit's author")?;
     let author = author.trim();
@@ -475,28 +397,4 @@ fn origin(commit: &gix::Commit<'_>) -> Result<Origin> {
 
 fn lossy(text: &BStr) -> String {
     text.to_str_lossy().into_owned()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn added_lines_are_those_of_the_new_version() {
-        // GIVEN a file whose second line changed and which gained a last line
-        let old = b"a\nb\nc\n";
-        let new = b"a\nB\nc\nd";
-        // WHEN diffed
-        let added = added_lines(old, new);
-        // THEN lines 2 and 4 (1-based) are the added ones
-        assert_eq!(added, vec![false, true, false, true]);
-    }
-
-    #[test]
-    fn line_count_matches_the_diff_tokenizer() {
-        for data in [&b""[..], b"x", b"x\n", b"x\ny", b"\n\n"] {
-            let input = InternedInput::new(&b""[..], data);
-            assert_eq!(line_count(data), input.after.len(), "{data:?}");
-        }
-    }
 }

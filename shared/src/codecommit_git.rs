@@ -146,6 +146,31 @@ pub fn git_endpoint_host(region: &str) -> String {
     format!("{service}.{base}.{domain}")
 }
 
+/// The git endpoint URL for `region`: `https://` and [`git_endpoint_host`].
+pub fn default_git_endpoint(region: &str) -> String {
+    format!("https://{}", git_endpoint_host(region))
+}
+
+/// Whether a git endpoint override may carry the password: it is sent as
+/// Basic credentials, so only over https, or over plain http to this
+/// machine (the local stack). The error says what to change.
+pub fn check_git_endpoint(endpoint: &str) -> Result<(), String> {
+    if endpoint.starts_with("https://") {
+        return Ok(());
+    }
+    let host = endpoint
+        .strip_prefix("http://")
+        .ok_or("expected an https:// URL")?
+        .split(['/', ':'])
+        .next()
+        .unwrap_or_default();
+    if matches!(host, "127.0.0.1" | "localhost") {
+        Ok(())
+    } else {
+        Err("plain http is only allowed to 127.0.0.1 / localhost: use https".to_owned())
+    }
+}
+
 /// The region to sign with: `region` without a FIPS pseudo-region marker.
 pub fn signing_region(region: &str) -> &str {
     region
@@ -322,5 +347,23 @@ mod tests {
             "git-codecommit-fips.us-gov-west-1.amazonaws.com"
         );
         assert_eq!(signing_region("us-east-1-fips"), "us-east-1");
+    }
+
+    #[test]
+    fn endpoint_overrides_carry_the_password_only_safely() {
+        for (endpoint, ok) in [
+            ("https://git-codecommit.us-east-1.amazonaws.com", true),
+            ("http://127.0.0.1:4599", true),
+            ("http://localhost:4599/", true),
+            ("http://git.example.com", false),
+            ("http://127.0.0.1.example.com", false),
+            ("ftp://x", false),
+        ] {
+            assert_eq!(check_git_endpoint(endpoint).is_ok(), ok, "{endpoint}");
+        }
+        assert_eq!(
+            default_git_endpoint("eu-west-1"),
+            "https://git-codecommit.eu-west-1.amazonaws.com"
+        );
     }
 }

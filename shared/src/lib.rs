@@ -9,6 +9,9 @@
 //! - [`notify`]: alerts rendered to SNS, secrets masked;
 //! - [`links`]: AWS console deep links;
 //! - [`approval`]: signed approval links and the approval policy;
+//! - `git_diff` (feature `git`): the lines commits add, diffed locally;
+//! - `git_fetch` (feature `git-fetch`): a repository fetched over git
+//!   HTTP(S) with the SigV4 password;
 //! - `sdk` (feature `aws`): one classification of AWS SDK errors;
 //! - `lambda` (feature `lambda`): what every function's `main` sets up.
 
@@ -16,6 +19,10 @@ pub mod approval;
 pub mod backup;
 pub mod codecommit_git;
 pub mod events;
+#[cfg(feature = "git")]
+pub mod git_diff;
+#[cfg(feature = "git-fetch")]
+pub mod git_fetch;
 #[cfg(feature = "lambda")]
 pub mod lambda;
 pub mod links;

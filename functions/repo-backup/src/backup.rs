@@ -5,14 +5,13 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
+use aws_credential_types::provider::SharedCredentialsProvider;
 use chrono::Utc;
 use shared::backup::{BundleRecord, Manifest, Sha256Writer, bundle_key};
-use shared::codecommit_git::{self, Scope};
+use shared::git_fetch::{self, GitRemote, RemoteState};
 
 use crate::Error;
 use crate::evict;
-use crate::mirror::{self, GitAuth, RemoteState};
 use crate::pack;
 use crate::ports::{BackupStore, FreeSpace, StoredBundle};
 
@@ -37,46 +36,13 @@ pub struct GitAccess {
 }
 
 impl GitAccess {
-    fn host(&self) -> &str {
-        let rest = self
-            .endpoint
-            .split_once("://")
-            .map_or(self.endpoint.as_str(), |(_, r)| r);
-        rest.split('/').next().unwrap_or(rest)
-    }
-
-    /// A fresh SigV4 git password for `repository` from the role's
-    /// current credentials.
-    async fn auth(&self, repository: &str) -> Result<GitAuth, Error> {
-        let credentials = self
-            .credentials
-            .provide_credentials()
-            .await
-            .map_err(|e| Error::Aws {
-                operation: "loading credentials",
-                retryable: true,
-                message: e.to_string(),
-                source: Box::new(e),
-            })?;
-        let scope = Scope {
-            region: codecommit_git::signing_region(&self.region),
-            host: self.host(),
-            repository,
-        };
-        Ok(GitAuth {
-            username: codecommit_git::username(
-                credentials.access_key_id(),
-                credentials.session_token(),
-            ),
-            password: codecommit_git::password(credentials.secret_access_key(), &scope, Utc::now()),
-        })
-    }
-
-    fn url(&self, repository: &str) -> String {
-        format!(
-            "{}/v1/repos/{repository}",
-            self.endpoint.trim_end_matches('/')
-        )
+    /// The git endpoint as the shared fetch code takes it.
+    fn remote(&self) -> GitRemote<'_> {
+        GitRemote {
+            endpoint: &self.endpoint,
+            region: &self.region,
+            credentials: &self.credentials,
+        }
     }
 }
 
@@ -119,9 +85,9 @@ pub async fn back_up(
             head: b.head.clone(),
         });
         let full = manifest.latest().is_none() || manifest.incrementals_since_full() >= full_every;
-        let auth = git.auth(repository).await?;
+        let auth = git.remote().auth(repository).await?;
         let dir = git.mirror_root.join(format!("{repository}.git"));
-        let url = git.url(repository);
+        let url = git.remote().url(repository);
         let name = repository.to_owned();
         let previous = if full { None } else { known.clone() };
         let known_for_sync = known;
@@ -137,7 +103,7 @@ pub async fn back_up(
             if let Err(error) = evict::make_room(&root, &dir, min_free, space.as_ref()) {
                 tracing::warn!(repository = %name, error = %error, "could not make room in MIRROR_DIR");
             }
-            let (repo, state) = mirror::sync(&dir, &name, &url, &auth, known_for_sync.as_ref())?;
+            let (repo, state) = git_fetch::sync(&dir, &name, &url, &auth, known_for_sync.as_ref())?;
             evict::touch(&dir)?;
             if state.refs.is_empty() || known_for_sync.as_ref() == Some(&state) {
                 return Ok((state, None));

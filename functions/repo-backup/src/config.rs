@@ -110,9 +110,11 @@ impl Config {
         }
         let git_endpoint = get("CODEWARDEN_GIT_ENDPOINT");
         if let Some(endpoint) = &git_endpoint {
-            check_git_endpoint(endpoint).map_err(|problem| ConfigError::Invalid {
-                name: "CODEWARDEN_GIT_ENDPOINT",
-                problem,
+            shared::codecommit_git::check_git_endpoint(endpoint).map_err(|problem| {
+                ConfigError::Invalid {
+                    name: "CODEWARDEN_GIT_ENDPOINT",
+                    problem,
+                }
             })?;
         }
         Ok(Self {
@@ -134,31 +136,9 @@ impl Config {
 
     /// The git endpoint for `region`.
     pub fn git_endpoint(&self, region: &str) -> String {
-        self.git_endpoint.clone().unwrap_or_else(|| {
-            format!(
-                "https://{}",
-                shared::codecommit_git::git_endpoint_host(region)
-            )
-        })
-    }
-}
-
-/// The git password is sent as Basic credentials: only over https, or over
-/// plain http to this machine (the local stack).
-fn check_git_endpoint(endpoint: &str) -> Result<(), String> {
-    if endpoint.starts_with("https://") {
-        return Ok(());
-    }
-    let host = endpoint
-        .strip_prefix("http://")
-        .ok_or("expected an https:// URL")?
-        .split(['/', ':'])
-        .next()
-        .unwrap_or_default();
-    if matches!(host, "127.0.0.1" | "localhost") {
-        Ok(())
-    } else {
-        Err("plain http is only allowed to 127.0.0.1 / localhost: use https".to_owned())
+        self.git_endpoint
+            .clone()
+            .unwrap_or_else(|| shared::codecommit_git::default_git_endpoint(region))
     }
 }
 

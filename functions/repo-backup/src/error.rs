@@ -35,6 +35,11 @@ pub enum Error {
         #[source]
         source: BoxError,
     },
+    /// Fetching into the mirror (`shared::git_fetch`): network, disk or
+    /// credentials.
+    #[cfg(feature = "fetch")]
+    #[error(transparent)]
+    Fetch(#[from] shared::git_fetch::FetchError),
     /// Local disk (the mirror in /tmp, a bundle file, the restore target).
     #[error("{context}: {source}")]
     Io {
@@ -88,6 +93,8 @@ impl Error {
         match self {
             Self::Aws { retryable, .. } => *retryable,
             Self::Git { .. } | Self::Io { .. } | Self::Contention { .. } => true,
+            #[cfg(feature = "fetch")]
+            Self::Fetch(_) => true,
             Self::Partial(failures) => failures.iter().any(|(_, e)| e.is_retryable()),
             _ => false,
         }

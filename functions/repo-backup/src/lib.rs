@@ -5,7 +5,8 @@
 //!   ([`handle`]);
 //! - [`continuation`]: the message that hands the rest of a run over;
 //! - [`backup`]: one repository's backup (mirror, bundle, manifest CAS);
-//! - [`mirror`]: the /tmp mirror, fetched over git HTTP(S) with SigV4;
+//! - the /tmp mirror is fetched over git HTTP(S) with SigV4 by
+//!   `shared::git_fetch` (shared with secret-scanner's git path);
 //! - [`evict`]: room in /tmp (least recently used mirrors deleted);
 //! - [`pack`]: bundle writing with gix-pack;
 //! - [`restore`]: chain download, SHA-256 checks, apply with gix;
@@ -28,8 +29,6 @@ mod error;
 pub mod evict;
 #[cfg(feature = "fetch")]
 pub mod handler;
-#[cfg(feature = "fetch")]
-pub mod mirror;
 pub mod pack;
 pub mod ports;
 pub mod restore;
