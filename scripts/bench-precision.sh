@@ -41,6 +41,13 @@ if [[ -z ${CODEWARDEN:-} ]]; then
   CODEWARDEN=$TARGET/debug/codewarden
 fi
 
+if [[ ! -x $CODEWARDEN ]]; then
+  echo "bench-precision: no codewarden binary at $CODEWARDEN (build it: cargo build -p codewarden)" >&2
+  exit 2
+fi
+# The scan runs from a temporary directory: the binary's path must not be relative.
+CODEWARDEN=$(realpath "$CODEWARDEN")
+
 exec python3 "$ROOT/scripts/bench_precision.py" \
   --codewarden "$CODEWARDEN" \
   --kingfisher "$KINGFISHER_RULES" \
