@@ -633,10 +633,8 @@ where
 }
 
 /// IAM's "no value" for a key never used: `N/A`.
-fn known(value: Option<&str>) -> Option<String> {
-    value
-        .filter(|v| !v.is_empty() && *v != "N/A")
-        .map(str::to_owned)
+fn known(value: &str) -> Option<String> {
+    (!value.is_empty() && value != "N/A").then(|| value.to_owned())
 }
 
 impl AccessKeys for IamAccessKeys {
@@ -704,8 +702,8 @@ impl AccessKeys for IamAccessKeys {
                 .ok()?;
             Some(LastUse {
                 date,
-                service: known(Some(used.service_name())),
-                region: known(Some(used.region())),
+                service: known(used.service_name()),
+                region: known(used.region()),
             })
         });
         Ok(Some(KeyOwner {

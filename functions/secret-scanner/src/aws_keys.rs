@@ -17,9 +17,9 @@ use std::future::Future;
 
 use crate::Error;
 
-/// An access key id as found in a file: `AKIA…`, `ASIA…` (temporary,
-/// from STS) and the other IAM unique-id prefixes, 20 characters of
-/// `A-Z2-7` (and digits, for older ids). Shows as `AKIA***`.
+/// An access key id as found in a file: `AKIA…` (long-term) or `ASIA…`
+/// (temporary, from STS), 20 characters of `A-Z` and digits. The rule's
+/// other prefixes (`ABIA`, `ACCA`) are not looked up. Shows as `AKIA***`.
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct AccessKeyId(String);
 
