@@ -20,8 +20,13 @@
 # (`unshare -n`). Credentials are never printed: the tools' reports stay in
 # BENCH_DIR.
 #
+# Then the secret scanner's API calls per push: pushes of BENCH_PUSHES
+# commits (default 11 and 200) scanned by the real handler over the API and
+# over git against the local stack (started if it is not up; the bench_push
+# example of secret-scanner, debug profile). BENCH_PUSHES=none skips it.
+#
 # Environment: BENCH_COMMITS (10000), BENCH_RUNS (3), BENCH_DIR
-# (.local/bench), CARGO_TARGET_DIR (target).
+# (.local/bench), BENCH_PUSHES (11,200), CARGO_TARGET_DIR (target).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -146,3 +151,17 @@ printf '\n%s' "$("$CODEWARDEN" --version)"
 [[ -n $KINGFISHER ]] && printf '; %s' "$("$KINGFISHER" --version 2>/dev/null)"
 printf '\n'
 
+PUSHES=${BENCH_PUSHES:-11,200}
+if [[ $PUSHES != none ]]; then
+  if [[ -z ${MOTO_ENDPOINT:-${AWS_ENDPOINT_URL:-}} ]]; then
+    if [[ ! -f .local/env ]] || ! bash scripts/local-stack.sh status >/dev/null 2>&1; then
+      log "starting the local stack"
+      bash scripts/local-stack.sh up >&2
+    fi
+    # shellcheck disable=SC1091
+    . .local/env
+  fi
+  log "secret scanner: API calls per push ($PUSHES commits), API path and git path"
+  printf '\nsecret-scanner, one push each (GIT_SCAN_THRESHOLD 50; calls counted by local-aws):\n'
+  cargo run --quiet -p secret-scanner --example bench_push -- --commits "$PUSHES"
+fi

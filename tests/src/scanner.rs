@@ -30,6 +30,8 @@ pub struct ScannerStack {
     pub repository: String,
     /// The repository's git directory (local-aws serves it).
     pub repo: PathBuf,
+    /// `GIT_SCAN_DIR` of [`Self::enable_git`].
+    pub git_dir: tempfile::TempDir,
 }
 
 impl ScannerStack {
@@ -69,7 +71,46 @@ impl ScannerStack {
             topic,
             repository,
             repo,
+            git_dir: tempfile::tempdir()?,
         })
+    }
+
+    /// Turns the scanner's git path on, as `main` does in Lambda: local-aws's
+    /// git endpoint, the scanner's credentials (SigV4 git password),
+    /// `GIT_SCAN_THRESHOLD` from the stack's settings, copies in
+    /// [`Self::git_dir`].
+    pub async fn enable_git(&mut self) -> Result<()> {
+        let mut config = self.config.clone();
+        config.git_endpoint = Some(self.aws.endpoint());
+        config.git_scan_dir = self.git_dir.path().to_owned();
+        let sdk = self.aws.sdk_config_as(SCANNER_ACCESS_KEY).await;
+        self.deps.git = Some(
+            secret_scanner::git_path::GitAccess::from_sdk(&sdk, &config)
+                .context("GIT_SCAN_THRESHOLD is 0: the git path is off")?,
+        );
+        Ok(())
+    }
+
+    /// [`Self::enable_git`] with a continuation queue in moto (returned):
+    /// a git-path scan with less than `margin` left hands over a cursor.
+    pub async fn enable_git_continuation(&mut self, margin: std::time::Duration) -> Result<String> {
+        self.enable_git().await?;
+        let queue_url = self
+            .sqs
+            .create_queue()
+            .queue_name(unique_name("git-cursors"))
+            .send()
+            .await?
+            .queue_url
+            .context("no queue URL")?;
+        if let Some(git) = self.deps.git.as_mut() {
+            git.cursors = Some(secret_scanner::git_cursor::SqsCursors {
+                client: self.sqs.clone(),
+                queue_url: queue_url.clone(),
+            });
+            git.margin = margin;
+        }
+        Ok(queue_url)
     }
 
     /// The handler, called as Lambda calls it.

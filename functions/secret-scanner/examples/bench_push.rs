@@ -5,9 +5,15 @@
 //! the wall time of the handler and the CodeCommit calls per operation.
 //! Not a test: numbers vary with the machine, nothing is asserted.
 //!
+//! With `--commits N,M,...`: pushes of N (then M, ...) commits, each
+//! changing two files, scanned once over the API and once over git
+//! (`GIT_SCAN_THRESHOLD` 50, local-aws's git endpoint): the API calls per
+//! push of each path (scripts/bench-history.sh prints them).
+//!
 //! ```sh
 //! . .local/env && scripts/bench-secret-scanner.sh
 //! # or: cargo run -p secret-scanner --example bench_push -- [files] [runs]
+//! #     cargo run -p secret-scanner --example bench_push -- --commits 11,200
 //! ```
 
 use std::path::Path;
@@ -45,7 +51,25 @@ fn source(i: usize, version: usize) -> String {
 
 #[tokio::main]
 async fn main() -> Result<()> {
-    let files: usize = std::env::args().nth(1).map_or(Ok(100), |a| a.parse())?;
+    let commits: Option<Vec<usize>> = match std::env::args().nth(1).as_deref() {
+        Some("--commits") => Some(
+            std::env::args()
+                .nth(2)
+                .context("--commits takes a list, e.g. 11,200")?
+                .split(',')
+                .map(|n| {
+                    n.trim()
+                        .parse()
+                        .context("--commits takes numbers, e.g. 11,200")
+                })
+                .collect::<Result<_>>()?,
+        ),
+        _ => None,
+    };
+    let files: usize = match commits {
+        Some(_) => 0,
+        None => std::env::args().nth(1).map_or(Ok(100), |a| a.parse())?,
+    };
     let runs: usize = std::env::args().nth(2).map_or(Ok(3), |a| a.parse())?;
     let moto = std::env::var("MOTO_ENDPOINT")
         .or_else(|_| std::env::var("AWS_ENDPOINT_URL"))
@@ -89,11 +113,19 @@ async fn main() -> Result<()> {
         ("FINDINGS_TOPIC_ARN", topic),
         ("REPORT_BUCKET", bucket),
         ("S3_FORCE_PATH_STYLE", "true".to_owned()),
+        ("CODEWARDEN_GIT_ENDPOINT", server.endpoint()),
+        (
+            "GIT_SCAN_DIR",
+            dir.path().join("copies").to_string_lossy().into_owned(),
+        ),
     ]);
     let config = Config::from_lookup(|name| env.get(name).cloned())?;
     let mut clients = Clients::new(&moto_sdk, &config);
     clients.codecommit = secret_scanner::codecommit_client(&local_sdk, &config);
-    let deps = SdkDeps::new(config.clone(), clients)?;
+    let mut deps = SdkDeps::new(config.clone(), clients)?;
+    if let Some(commits) = commits {
+        return api_calls_per_push(&mut deps, &local_sdk, &server, &repos, &commits).await;
+    }
 
     println!(
         "push of {files} changed files, concurrency {}, {runs} runs",
@@ -143,6 +175,74 @@ async fn main() -> Result<()> {
             elapsed.as_secs_f64() * 1000.0,
             serde_json::to_string(&outcome)?
         );
+    }
+    Ok(())
+}
+
+/// Pushes of `n` commits (two files changed each, a key in one), scanned
+/// over the API and over git: wall time and CodeCommit calls of each.
+async fn api_calls_per_push(
+    deps: &mut SdkDeps,
+    local_sdk: &aws_config::SdkConfig,
+    server: &local_aws::Server,
+    repos: &Path,
+    pushes: &[usize],
+) -> Result<()> {
+    let access = secret_scanner::git_path::GitAccess::from_sdk(local_sdk, &deps.config)
+        .context("GIT_SCAN_THRESHOLD is 0")?;
+    println!(
+        "{:>8} {:>5} {:>10} {:>10}  calls by operation",
+        "commits", "path", "ms", "API calls"
+    );
+    for &n in pushes {
+        for via_git in [false, true] {
+            let name = format!("push-{n}-{}", if via_git { "git" } else { "api" });
+            let repo = repos.join(&name);
+            std::fs::create_dir_all(&repo)?;
+            git(&repo, &["init", "-q", "-b", "main"])?;
+            std::fs::write(repo.join("README.md"), "# bench\n")?;
+            git(&repo, &["add", "-A"])?;
+            git(&repo, &["commit", "-q", "-m", "base"])?;
+            let old = git(&repo, &["rev-parse", "HEAD"])?;
+            for i in 0..n {
+                for f in [i % 7, 7 + i % 5] {
+                    let path = repo.join(format!("src/f{f}.rs"));
+                    std::fs::create_dir_all(repo.join("src"))?;
+                    let mut text = source(f, i);
+                    if i == n / 2 && f < 7 {
+                        text.push_str("const KEY: &str = \"AKIAZ7Q3XK2LMNB4RT6Y\";\n");
+                    }
+                    std::fs::write(path, text)?;
+                }
+                git(&repo, &["add", "-A"])?;
+                git(&repo, &["commit", "-q", "-m", &format!("change {i}")])?;
+            }
+            let new = git(&repo, &["rev-parse", "HEAD"])?;
+            let event = json!({
+                "version": "0", "id": name,
+                "detail-type": "CodeCommit Repository State Change", "source": "aws.codecommit",
+                "account": "123456789012", "time": "2026-01-01T00:00:00Z", "region": "us-east-1",
+                "resources": [], "detail": {
+                    "event": "referenceUpdated", "repositoryName": name, "referenceType": "branch",
+                    "referenceName": "main", "referenceFullName": "refs/heads/main",
+                    "commitId": new, "oldCommitId": old}
+            });
+            deps.git = via_git.then(|| access.clone());
+            local_aws::server::lock(&server.state().calls).clear();
+            let started = Instant::now();
+            let outcome = handle(event, deps).await?;
+            let elapsed = started.elapsed();
+            let calls = local_aws::server::lock(&server.state().calls).clone();
+            let (via, api_calls) = match &outcome {
+                secret_scanner::Outcome::Scanned { via, api_calls, .. } => (*via, *api_calls),
+                other => bail!("expected a scan, got {other:?}"),
+            };
+            println!(
+                "{n:>8} {:>5} {:>10.0} {api_calls:>10}  {calls:?}",
+                format!("{via:?}").to_lowercase(),
+                elapsed.as_secs_f64() * 1000.0
+            );
+        }
     }
     Ok(())
 }

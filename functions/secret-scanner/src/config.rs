@@ -55,6 +55,23 @@ pub struct Config {
     /// `off`): what is done with an AWS access key id found (see
     /// [`crate::aws_keys`]).
     pub leaked_aws_key_action: KeyAction,
+    /// `GIT_SCAN_THRESHOLD` (default 50, 0 to 100000; 0: never): a branch
+    /// push of more commits than this, or a new branch with a history of
+    /// its own, is fetched over git and diffed locally (see
+    /// [`crate::git_path`]), with no `MAX_COMMITS` cap.
+    pub git_scan_threshold: usize,
+    /// `GIT_SCAN_DIR` (default `/tmp/secret-scanner`): where the local
+    /// copies live, kept across warm invocations (ephemeral storage).
+    pub git_scan_dir: std::path::PathBuf,
+    /// `CODEWARDEN_GIT_ENDPOINT`: git endpoint override (https, or http to
+    /// 127.0.0.1 for the local stack); default the region's CodeCommit one.
+    pub git_endpoint: Option<String>,
+    /// `GIT_SCAN_QUEUE_URL`: the continuation queue of git-path scans that
+    /// run out of time (unset: a scan goes on until done or the timeout).
+    pub git_scan_queue_url: Option<String>,
+    /// `GIT_SCAN_MARGIN_SECONDS` (default 60, 5 to 900): no further commit
+    /// is scanned with less than this left before the timeout.
+    pub git_scan_margin_seconds: u64,
 }
 
 /// A setting that is missing or malformed. Retrying cannot help: fix the
@@ -151,6 +168,32 @@ impl Config {
                     problem: "expected inspect, deactivate or off".to_owned(),
                 })?,
             },
+            git_scan_threshold: usize::try_from(number("GIT_SCAN_THRESHOLD", 50, 0, 100_000)?)
+                .unwrap_or(50),
+            git_scan_dir: get("GIT_SCAN_DIR")
+                .map_or_else(|| "/tmp/secret-scanner".into(), Into::into),
+            git_scan_queue_url: match get("GIT_SCAN_QUEUE_URL") {
+                Some(url) if !url.starts_with("https://") && !url.starts_with("http://") => {
+                    return Err(ConfigError::Invalid {
+                        name: "GIT_SCAN_QUEUE_URL",
+                        problem: "expected the queue's URL (https://sqs.<region>.amazonaws.com/<account>/<name>)".to_owned(),
+                    });
+                }
+                url => url,
+            },
+            git_scan_margin_seconds: number("GIT_SCAN_MARGIN_SECONDS", 60, 5, 900)?,
+            git_endpoint: match get("CODEWARDEN_GIT_ENDPOINT") {
+                Some(endpoint) => {
+                    shared::codecommit_git::check_git_endpoint(&endpoint).map_err(|problem| {
+                        ConfigError::Invalid {
+                            name: "CODEWARDEN_GIT_ENDPOINT",
+                            problem,
+                        }
+                    })?;
+                    Some(endpoint)
+                }
+                None => None,
+            },
             repository_filter: get("CODEWARDEN_REPOSITORY_FILTER")
                 .map(|patterns| repository_filter(&patterns))
                 .transpose()
@@ -204,6 +247,14 @@ mod tests {
         assert_eq!(config.allowlist_policy, AllowlistPolicy::Allowed);
         assert_eq!(config.fingerprint_key_secret, None);
         assert_eq!(config.leaked_aws_key_action, KeyAction::Inspect);
+        assert_eq!(config.git_scan_threshold, 50);
+        assert_eq!(
+            config.git_scan_dir,
+            std::path::Path::new("/tmp/secret-scanner")
+        );
+        assert_eq!(config.git_endpoint, None);
+        assert_eq!(config.git_scan_queue_url, None);
+        assert_eq!(config.git_scan_margin_seconds, 60);
         Ok(())
     }
 
@@ -257,6 +308,18 @@ mod tests {
         assert_eq!(
             err.map(|e| e.to_string()).as_deref(),
             Some("LEAKED_AWS_KEY_ACTION is invalid: expected inspect, deactivate or off")
+        );
+        let err = Config::from_lookup(lookup(&[
+            ("FINDINGS_TOPIC_ARN", "t"),
+            ("REPORT_BUCKET", "r"),
+            ("CODEWARDEN_GIT_ENDPOINT", "http://git.example.com"),
+        ]))
+        .err();
+        assert_eq!(
+            err.map(|e| e.to_string()).as_deref(),
+            Some(
+                "CODEWARDEN_GIT_ENDPOINT is invalid: plain http is only allowed to 127.0.0.1 / localhost: use https"
+            )
         );
     }
 

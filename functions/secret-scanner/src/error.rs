@@ -34,6 +34,14 @@ pub enum Error {
     /// usable value. Never holds the value.
     #[error("the fingerprint key in secret {secret} is unusable: {problem}")]
     FingerprintKey { secret: String, problem: String },
+    /// Fetching the repository over git (the git path) failed: the
+    /// network, /tmp or the credentials; a retry may succeed.
+    #[error(transparent)]
+    GitFetch(#[from] shared::git_fetch::FetchError),
+    /// Reading the local copy failed (a damaged copy is fetched anew by a
+    /// retry only if it is deleted, so this is retryable but logged).
+    #[error("the local git copy: {0}")]
+    LocalGit(#[from] shared::git_diff::DiffError),
     /// Per-item failures, collected (never only logged): the first few
     /// messages and whether any of them is retryable.
     #[error("{count} of the scan's steps failed, e.g. {first}")]
@@ -52,6 +60,7 @@ impl Error {
             | Self::NotFound { .. }
             | Self::FingerprintKey { .. } => false,
             Self::Aws { retryable, .. } | Self::Partial { retryable, .. } => *retryable,
+            Self::GitFetch(_) | Self::LocalGit(_) => true,
         }
     }
 

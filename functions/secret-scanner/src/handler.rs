@@ -17,6 +17,8 @@ use tracing::{info, warn};
 
 use crate::aws_keys::{KeyReport, MAX_KEY_LOOKUPS};
 use crate::config::Config;
+use crate::git_cursor::Cursor;
+use crate::git_path::{self, Budget, Push, Route};
 use crate::ports::{
     ApprovalChange, CommentRequest, Comments, CommitInfo, CommitSource, Notifier, PullRequests,
     Store,
@@ -27,7 +29,7 @@ use crate::scanning::{
     CommitScan, FileFinding, RepoScanner, ScannerCache, repo_scanner, scan_commit,
 };
 use crate::trust::trusted_revision;
-use crate::walk::{Plan, push_plan, tag_plan, walk};
+use crate::walk::{Plan, Walk, push_plan, tag_plan, walk};
 use crate::{Error, adapters};
 
 /// Everything the handler needs, built once in `main`.
@@ -45,6 +47,10 @@ pub struct Deps<S, C, N, T, P> {
     /// STS and IAM, for the access key ids found
     /// (`LEAKED_AWS_KEY_ACTION`).
     pub access_keys: adapters::IamAccessKeys,
+    /// Large pushes over git ([`crate::git_path`]); `None`: the API only.
+    pub git: Option<crate::git_path::GitAccess>,
+    /// The CodeCommit requests sent, for the outcome's `apiCalls`.
+    pub api_calls: crate::api_calls::ApiCalls,
 }
 
 /// The dependencies backed by the AWS SDK.
@@ -87,10 +93,29 @@ pub enum Outcome {
         /// Pull requests only: what the scanner did to the approval state.
         #[serde(skip_serializing_if = "Option::is_none")]
         approval: Option<ApprovalStatus>,
+        /// Where the commits and diffs came from.
+        via: ScanPath,
+        /// CodeCommit API requests this invocation sent (retries and
+        /// pages included; the git fetch is not an API call).
+        api_calls: u64,
+        /// Git path: the first commit handed to the next invocation (time
+        /// ran out; not a truncation, the scan goes on).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        continues_at: Option<String>,
     },
     Acknowledged {
         reason: String,
     },
+}
+
+/// Where a scan read the commits and their diffs from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum ScanPath {
+    /// The CodeCommit API (GetDifferences, GetBlobDifferences per file).
+    Api,
+    /// A local copy fetched over git ([`crate::git_path`]).
+    Git,
 }
 
 /// What the scanner did to a pull request's approval state.
@@ -160,18 +185,45 @@ where
     T: Store,
     P: PullRequests,
 {
-    let event = match parse_event(&event) {
+    handle_until(event, Budget::default(), deps).await
+}
+
+/// [`handle`] within the invocation's deadline (Lambda's context): a
+/// git-path scan near it hands the rest over ([`crate::git_path`]). Also
+/// takes the continuation queue's SQS events (a [`Cursor`] each).
+pub async fn handle_until<S, C, N, T, P>(
+    raw: Value,
+    budget: Budget,
+    deps: &Deps<S, C, N, T, P>,
+) -> Result<Outcome, Error>
+where
+    S: CommitSource,
+    C: Comments,
+    N: Notifier,
+    T: Store,
+    P: PullRequests,
+{
+    let event = match parse_event(&raw) {
         Ok(event) => event,
         Err(error) => {
             warn!(error = %error, "invalid event");
             return Err(error.into());
         }
     };
-    let outcome = match event {
-        CodewardenEvent::RepositoryStateChange(event) => repository_changed(&event, deps).await,
+    let calls_before = deps.api_calls.total();
+    let mut outcome = match event {
+        CodewardenEvent::RepositoryStateChange(event) => {
+            repository_changed(&event, &raw, None, budget, deps).await
+        }
+        CodewardenEvent::Unsupported { source, .. } if source == "aws:sqs" => {
+            continue_scans(&raw, budget, deps).await
+        }
         CodewardenEvent::PullRequestStateChange(event) => pull_request_changed(&event, deps).await,
         other => Ok(acknowledged(format!("not handled: {}", other.kind()))),
     };
+    if let Ok(Outcome::Scanned { api_calls, .. }) = &mut outcome {
+        *api_calls = deps.api_calls.total().saturating_sub(calls_before);
+    }
     match &outcome {
         Ok(outcome) => info!(outcome = ?outcome, "done"),
         Err(error) => warn!(error = %error, retryable = error.is_retryable(), "failed"),
@@ -187,8 +239,49 @@ fn missing(event: &'static str, path: &str) -> Error {
     })
 }
 
+/// The continuation queue's records: each cursor's push scanned on from
+/// where it stopped.
+async fn continue_scans<S, C, N, T, P>(
+    raw: &Value,
+    budget: Budget,
+    deps: &Deps<S, C, N, T, P>,
+) -> Result<Outcome, Error>
+where
+    S: CommitSource,
+    C: Comments,
+    N: Notifier,
+    T: Store,
+{
+    let cursors = Cursor::from_sqs_event(raw).map_err(|e| {
+        Error::InvalidEvent(EventError::Invalid {
+            event: "git scan cursor",
+            path: e.message_id.clone(),
+            problem: e.problem.clone(),
+        })
+    })?;
+    let mut last = acknowledged("no cursor in the SQS event");
+    for cursor in &cursors {
+        let event = match parse_event(&cursor.event)? {
+            CodewardenEvent::RepositoryStateChange(event) => event,
+            other => {
+                return Err(Error::InvalidEvent(EventError::Invalid {
+                    event: "git scan cursor",
+                    path: "event".to_owned(),
+                    problem: format!("is a {}, not a push", other.kind()),
+                }));
+            }
+        };
+        info!(repository = %event.detail.repository_name, part = cursor.part, done = cursor.done, "continuing a git scan");
+        last = repository_changed(&event, &cursor.event, Some(cursor), budget, deps).await?;
+    }
+    Ok(last)
+}
+
 async fn repository_changed<S, C, N, T, P>(
     event: &EventBridgeEvent<CodeCommitRepositoryStateChange>,
+    raw: &Value,
+    resume: Option<&Cursor>,
+    budget: Budget,
     deps: &Deps<S, C, N, T, P>,
 ) -> Result<Outcome, Error>
 where
@@ -232,20 +325,47 @@ where
         )
         .await?
     };
-    let walk = walk(&deps.source, &deps.store, &deps.config, repository, plan).await?;
+    let route = git_path::route(
+        &deps.source,
+        &deps.store,
+        deps.git.as_ref(),
+        &deps.config,
+        &deps.cache,
+        &deps.scanner,
+        Push {
+            detail,
+            plan,
+            event: raw,
+            resume,
+            budget,
+        },
+    )
+    .await?;
+    let mut part = 0;
+    let mut rest = None;
+    let (walk, scans, via) = match route {
+        Route::Api(walk) => {
+            let before = match detail.event {
+                RepositoryEventKind::ReferenceUpdated => detail.old_commit_id.as_deref(),
+                _ => None,
+            };
+            let branch = match detail.reference_type {
+                Some(ReferenceType::Tag) => None,
+                _ => detail.reference_name.as_deref(),
+            };
+            let trusted = trusted_scanner(deps, repository, branch, before).await?;
+            let scans = scan_all(deps, repository, &walk.commits, &trusted).await?;
+            (walk, scans, ScanPath::Api)
+        }
+        Route::Git(scanned) => {
+            part = scanned.part;
+            rest = scanned.rest;
+            (Walk::default(), scanned.scans, ScanPath::Git)
+        }
+    };
     let truncation = Truncation {
         stopped_at: walk.stopped_at.clone(),
     };
-    let before = match detail.event {
-        RepositoryEventKind::ReferenceUpdated => detail.old_commit_id.as_deref(),
-        _ => None,
-    };
-    let branch = match detail.reference_type {
-        Some(ReferenceType::Tag) => None,
-        _ => detail.reference_name.as_deref(),
-    };
-    let trusted = trusted_scanner(deps, repository, branch, before).await?;
-    let scans = scan_all(deps, repository, &walk.commits, &trusted).await?;
     let context = AlertContext {
         repository: repository.to_owned(),
         region: event.region.clone().unwrap_or_default(),
@@ -256,7 +376,7 @@ where
         truncation: truncation.clone(),
         max_blob_bytes: deps.config.max_blob_bytes,
     };
-    let marker = format!(
+    let mut marker = format!(
         "{}{repository}/push-{}",
         deps.config.marker_prefix,
         token(&[
@@ -265,7 +385,19 @@ where
             new,
         ])
     );
+    if part > 0 {
+        // Each part of a continued git scan alerts on its own findings.
+        marker.push_str(&format!("-part-{part}"));
+    }
     let delivered = deliver(deps, &context, &marker, &scans, Vec::new()).await?;
+    // Last: the next invocation starts once this part is delivered.
+    let continues_at = match (&rest, &deps.git) {
+        (Some(cursor), Some(git)) => {
+            git.hand_over(cursor).await?;
+            Some(cursor.next.clone())
+        }
+        _ => None,
+    };
     Ok(Outcome::Scanned {
         repository: repository.to_owned(),
         commits: scans.len(),
@@ -275,6 +407,9 @@ where
         alert: delivered.alert,
         stopped_at: truncation.stopped_at,
         approval: None,
+        via,
+        api_calls: 0,
+        continues_at,
     })
 }
 
@@ -453,6 +588,9 @@ where
         alert: delivered.alert,
         stopped_at: walk.stopped_at,
         approval: Some(approval),
+        via: ScanPath::Api,
+        api_calls: 0,
+        continues_at: None,
     })
 }
 

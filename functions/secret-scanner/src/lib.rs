@@ -13,14 +13,20 @@
 //! - [`ports`] / [`adapters`]: the capabilities, and them over the AWS SDK;
 //! - [`trust`]: which `.codewarden.toml` and baseline are trusted, and
 //!   what a push changes in them;
+//! - [`git_path`] / [`git_source`]: large pushes fetched over git and
+//!   diffed locally; [`api_calls`]: the CodeCommit requests counted;
 //! - [`config`]: the environment, read once;
 //! - [`setup`]: the approval rule template of push protection
 //!   (`codewarden protect`).
 
 pub mod adapters;
+pub mod api_calls;
 pub mod aws_keys;
 pub mod config;
 mod error;
+pub mod git_cursor;
+pub mod git_path;
+pub mod git_source;
 pub mod handler;
 pub mod ports;
 pub mod protection;
@@ -34,7 +40,9 @@ use std::sync::Arc;
 
 pub use config::{Config, ConfigError};
 pub use error::Error;
-pub use handler::{AlertStatus, ApprovalStatus, Deps, Outcome, SdkDeps, handle};
+pub use handler::{
+    AlertStatus, ApprovalStatus, Deps, Outcome, ScanPath, SdkDeps, handle, handle_until,
+};
 
 /// The SDK clients the function uses.
 #[derive(Clone, Debug)]
@@ -91,7 +99,11 @@ impl SdkDeps {
     /// Fingerprints are plain SHA-256 until
     /// [`SdkDeps::with_fingerprint_key`].
     pub fn new(config: Config, clients: Clients) -> Result<Self, shared::scan::RulesError> {
-        let source = adapters::CodeCommitSource::new(clients.codecommit, config.concurrency);
+        let api_calls = api_calls::ApiCalls::default();
+        let source = adapters::CodeCommitSource::new(
+            api_calls.install(&clients.codecommit),
+            config.concurrency,
+        );
         let mut scanner = shared::scan::Scanner::new(shared::scan::Rules::builtin()?);
         if config.allowlist_policy == trust::AllowlistPolicy::Forbidden {
             scanner = scanner.ignoring_pragmas();
@@ -112,6 +124,8 @@ impl SdkDeps {
             },
             access_keys: adapters::IamAccessKeys::new(clients.sts, clients.iam),
             config,
+            git: None,
+            api_calls,
         })
     }
 }

@@ -1,0 +1,316 @@
+//! secret-scanner's git path end to end: a push of more commits than
+//! `GIT_SCAN_THRESHOLD` is fetched from local-aws over git smart HTTP (with
+//! the scanner's SigV4 git password, which local-aws verifies) and diffed
+//! locally; the alert, comments and reports are those of the API path, the
+//! secret masked everywhere, for far fewer CodeCommit API calls.
+
+use anyhow::{Context, Result, bail};
+use e2e::scanner::ScannerStack;
+use secret_scanner::{AlertStatus, Outcome, ScanPath};
+
+const AWS_KEY: &str = "AKIAZ7Q3XK2LMNB4RT6Y";
+const THRESHOLD: usize = 5;
+
+struct Scan {
+    commits: usize,
+    findings: usize,
+    alert: AlertStatus,
+    via: ScanPath,
+    api_calls: u64,
+}
+
+fn scanned(outcome: Outcome) -> Result<Scan> {
+    match outcome {
+        Outcome::Scanned {
+            commits,
+            findings,
+            alert,
+            via,
+            api_calls,
+            ..
+        } => Ok(Scan {
+            commits,
+            findings,
+            alert,
+            via,
+            api_calls,
+        }),
+        other => bail!("expected a scan, got {other:?}"),
+    }
+}
+
+/// A stack with the git path on (or off) and a history of `commits`
+/// commits after `init`, the key added at `config/prod.env` line 2 by the
+/// fourth and removed by the eighth: (old tip, new tip, commit that adds
+/// the key).
+async fn pushed_history(
+    git: bool,
+    commits: usize,
+) -> Result<(ScannerStack, String, String, String)> {
+    let threshold = THRESHOLD.to_string();
+    let mut stack = ScannerStack::start(&[("GIT_SCAN_THRESHOLD", &threshold)]).await?;
+    if git {
+        stack.enable_git().await?;
+    }
+    let old = stack.commit("README.md", "# app\n", "init")?;
+    let mut tip = old.clone();
+    let mut planted = String::new();
+    for i in 1..=commits {
+        tip = match i {
+            4 => {
+                planted = stack.commit(
+                    "config/prod.env",
+                    &format!("region = us-east-1\naws_access_key_id = {AWS_KEY}\n"),
+                    "add prod config",
+                )?;
+                planted.clone()
+            }
+            8 => stack.commit("config/prod.env", "region = us-east-1\n", "drop the key")?,
+            _ => stack.commit(
+                &format!("src/module_{i}.rs"),
+                &format!("pub fn step_{i}() -> u32 {{ {i} }}\n"),
+                &format!("step {i}"),
+            )?,
+        };
+    }
+    Ok((stack, old, tip, planted))
+}
+
+#[tokio::test]
+async fn a_push_over_the_threshold_is_scanned_over_git_with_the_secret_masked() -> Result<()> {
+    // GIVEN a push of 12 commits (threshold 5), the fourth adding an AWS key
+    // that the eighth removes again
+    let (stack, old, new, planted) = pushed_history(true, 12).await?;
+    // WHEN the push event arrives
+    let scan = scanned(stack.invoke(stack.push("main", Some(&old), &new)?).await?)?;
+    // THEN all 12 commits were scanned over git, the key found once
+    assert_eq!(scan.via, ScanPath::Git);
+    assert_eq!((scan.commits, scan.findings), (12, 1));
+    assert!(
+        matches!(scan.alert, AlertStatus::Sent { .. }),
+        "{:?}",
+        scan.alert
+    );
+    // AND the alert names the file, line and commit, with the key masked
+    let message = stack.one_message().await?;
+    assert!(!message.raw.contains(AWS_KEY), "unmasked key in the alert");
+    let text = message.document["text"].as_str().unwrap_or_default();
+    for expected in ["config/prod.env:2:21", "AKIA***", &planted[..8]] {
+        assert!(text.contains(expected), "{expected} missing from:\n{text}");
+    }
+    assert_eq!(
+        message.document["findings"][0]["commitId"],
+        planted.as_str()
+    );
+    // AND a comment at the line of the commit that added it, masked
+    let parent = e2e::git(&stack.repo, &["rev-parse", &format!("{planted}^")])?;
+    let comments = stack.commit_comments(Some(&parent), &planted).await?;
+    assert_eq!(comments.len(), 1, "{comments:?}");
+    assert_eq!(comments[0]["path"], "config/prod.env");
+    assert_eq!(comments[0]["line"], 2);
+    let content = comments[0]["content"].as_str().unwrap_or_default();
+    assert!(
+        content.contains("AKIA***") && !content.contains(AWS_KEY),
+        "{content}"
+    );
+    // AND a report for every commit of the push, the key's with its finding
+    let report = stack.report(&planted).await?.context("no report")?;
+    assert_eq!(report["findingCount"], 1);
+    assert_eq!(report["findings"][0]["line"], 2);
+    assert!(!report.to_string().contains(AWS_KEY));
+    assert_eq!(
+        stack.report(&new).await?.context("no report of the tip")?["findingCount"],
+        0
+    );
+    // AND the API calls are those of the bounded walk and the comment, not
+    // one per file
+    let calls = stack.calls().await?;
+    assert_eq!(calls.get("GetBlobDifferences"), None, "{calls:?}");
+    assert_eq!(calls.get("GetDifferences"), None, "{calls:?}");
+    assert!(
+        scan.api_calls <= 2 * THRESHOLD as u64 + 4,
+        "{} calls: {calls:?}",
+        scan.api_calls
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_git_path_finds_what_the_api_path_finds() -> Result<()> {
+    // GIVEN the same history pushed to a scanner with the git path and to
+    // one without
+    let (git_stack, old, new, planted) = pushed_history(true, 12).await?;
+    let (api_stack, api_old, api_new, api_planted) = pushed_history(false, 12).await?;
+    // WHEN both scan their push
+    let via_git = scanned(
+        git_stack
+            .invoke(git_stack.push("main", Some(&old), &new)?)
+            .await?,
+    )?;
+    let via_api = scanned(
+        api_stack
+            .invoke(api_stack.push("main", Some(&api_old), &api_new)?)
+            .await?,
+    )?;
+    // THEN the same commits and finding, the git path with fewer API calls
+    assert_eq!((via_api.via, via_git.via), (ScanPath::Api, ScanPath::Git));
+    assert_eq!((via_api.commits, via_api.findings), (12, 1));
+    assert_eq!((via_git.commits, via_git.findings), (12, 1));
+    assert!(
+        via_git.api_calls < via_api.api_calls,
+        "git {} calls, api {} calls",
+        via_git.api_calls,
+        via_api.api_calls
+    );
+    // AND the two reports of the key's commit say the same
+    let strip = |mut report: serde_json::Value| {
+        for volatile in ["scannedAt", "repository", "commitId"] {
+            report[volatile] = serde_json::Value::Null;
+        }
+        report
+    };
+    let from_git = strip(git_stack.report(&planted).await?.context("no git report")?);
+    let from_api = strip(
+        api_stack
+            .report(&api_planted)
+            .await?
+            .context("no api report")?,
+    );
+    assert_eq!(
+        from_git["findings"][0]["fingerprint"],
+        from_api["findings"][0]["fingerprint"]
+    );
+    assert_eq!(from_git, from_api);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_push_under_the_threshold_stays_on_the_api_path() -> Result<()> {
+    // GIVEN the git path on and a push of 3 commits (threshold 5)
+    let (stack, old, new, _) = pushed_history(true, 3).await?;
+    // WHEN scanned THEN over the API, with no git fetch at all
+    let scan = scanned(stack.invoke(stack.push("main", Some(&old), &new)?).await?)?;
+    assert_eq!(
+        (scan.via, scan.commits, scan.findings),
+        (ScanPath::Api, 3, 0)
+    );
+    assert!(std::fs::read_dir(stack.git_dir.path())?.next().is_none());
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_new_branch_with_a_history_of_its_own_goes_to_git_at_once() -> Result<()> {
+    // GIVEN a migrated repository: its first push creates main with 9
+    // commits of history, one adding the key
+    let (stack, _, tip, planted) = pushed_history(true, 9).await?;
+    // WHEN the branch creation arrives
+    let scan = scanned(stack.invoke(stack.push("main", None, &tip)?).await?)?;
+    // THEN every commit (the root included) was scanned over git, without
+    // walking the history over the API first
+    assert_eq!(
+        (scan.via, scan.commits, scan.findings),
+        (ScanPath::Git, 10, 1)
+    );
+    let calls = stack.calls().await?;
+    assert_eq!(calls.get("BatchGetCommits"), None, "{calls:?}");
+    assert!(stack.report(&planted).await?.is_some());
+    Ok(())
+}
+
+/// The continuation queue's messages now, as the SQS event Lambda's event
+/// source mapping would deliver (one record each), deleted from the queue.
+async fn take_cursors(stack: &ScannerStack, queue_url: &str) -> Result<Vec<serde_json::Value>> {
+    let received = stack
+        .sqs
+        .receive_message()
+        .queue_url(queue_url)
+        .max_number_of_messages(10)
+        .wait_time_seconds(1)
+        .send()
+        .await?;
+    let mut events = Vec::new();
+    for message in received.messages() {
+        events.push(serde_json::json!({"Records": [{
+            "messageId": message.message_id(),
+            "eventSource": "aws:sqs",
+            "body": message.body(),
+        }]}));
+        stack
+            .sqs
+            .delete_message()
+            .queue_url(queue_url)
+            .set_receipt_handle(message.receipt_handle().map(str::to_owned))
+            .send()
+            .await?;
+    }
+    Ok(events)
+}
+
+#[tokio::test]
+async fn a_scan_out_of_time_continues_from_a_cursor_until_every_commit_is_done() -> Result<()> {
+    // GIVEN a push of 8 commits (threshold 5) to a scanner whose every
+    // invocation is already past its margin, with a continuation queue
+    let (mut stack, old, new, planted) = pushed_history(false, 8).await?;
+    let queue = stack
+        .enable_git_continuation(std::time::Duration::from_secs(60))
+        .await?;
+    let late = secret_scanner::git_path::Budget {
+        deadline: Some(std::time::SystemTime::now()),
+    };
+    // WHEN the push arrives, and then each cursor the queue receives
+    let mut outcomes = vec![
+        secret_scanner::handle_until(stack.push("main", Some(&old), &new)?, late, &stack.deps)
+            .await?,
+    ];
+    for _ in 0..20 {
+        let events = take_cursors(&stack, &queue).await?;
+        if events.is_empty() {
+            break;
+        }
+        for event in events {
+            outcomes.push(secret_scanner::handle_until(event, late, &stack.deps).await?);
+        }
+    }
+    // THEN one commit per invocation, each but the last handing over, and
+    // every commit scanned exactly once
+    let mut scanned_commits = 0;
+    let mut findings = 0;
+    for (i, outcome) in outcomes.iter().enumerate() {
+        let Outcome::Scanned {
+            commits,
+            findings: found,
+            via,
+            continues_at,
+            ..
+        } = outcome
+        else {
+            bail!("expected a scan, got {outcome:?}");
+        };
+        assert_eq!((*via, *commits), (ScanPath::Git, 1), "{outcome:?}");
+        assert_eq!(
+            continues_at.is_some(),
+            i + 1 < outcomes.len(),
+            "{outcome:?}"
+        );
+        scanned_commits += commits;
+        findings += found;
+    }
+    assert_eq!((outcomes.len(), scanned_commits, findings), (8, 8, 1));
+    // AND every commit has its report, the key's with the finding
+    let ids = e2e::git(&stack.repo, &["rev-list", &format!("{old}..{new}")])?;
+    for id in ids.lines() {
+        assert!(stack.report(id).await?.is_some(), "no report of {id}");
+    }
+    assert_eq!(
+        stack.report(&planted).await?.context("no report")?["findingCount"],
+        1
+    );
+    // AND the one alert, from the part that found the key, masks it
+    let message = stack.one_message().await?;
+    assert!(!message.raw.contains(AWS_KEY));
+    assert_eq!(
+        message.document["findings"][0]["commitId"],
+        planted.as_str()
+    );
+    Ok(())
+}
