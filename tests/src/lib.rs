@@ -31,10 +31,12 @@ impl LocalAws {
         ] {
             config.identities.insert(key.to_owned(), arn.to_owned());
             // Their git passwords too (secret `test`, as the SDK configs sign).
-            config.git_credentials.push(local_aws::server::GitCredential {
-                access_key_id: key.to_owned(),
-                secret_access_key: "test".to_owned(),
-            });
+            config
+                .git_credentials
+                .push(local_aws::server::GitCredential {
+                    access_key_id: key.to_owned(),
+                    secret_access_key: "test".to_owned(),
+                });
         }
         let server = Server::start(config).await.context("starting local-aws")?;
         Ok(Self { server, dir })

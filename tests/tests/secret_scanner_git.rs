@@ -314,3 +314,209 @@ async fn a_scan_out_of_time_continues_from_a_cursor_until_every_commit_is_done()
     );
     Ok(())
 }
+
+/// The Scheduled Event of a sweep (`SecretScanSweepSchedule`), or the same
+/// sent on demand.
+fn sweep_event(id: &str, detail: serde_json::Value) -> serde_json::Value {
+    serde_json::json!({
+        "version": "0",
+        "id": id,
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": "123456789012",
+        "time": "2026-12-03T02:00:00Z",
+        "region": "us-east-1",
+        "resources": ["arn:aws:events:us-east-1:123456789012:rule/secret-scan-sweep"],
+        "detail": detail,
+    })
+}
+
+/// A sweep's event, then every cursor the queue gets, until it is empty.
+async fn run_sweep(
+    stack: &ScannerStack,
+    queue: &str,
+    event: serde_json::Value,
+) -> Result<(Outcome, Vec<Outcome>)> {
+    let planned = stack.invoke(event).await?;
+    let mut scans = Vec::new();
+    for _ in 0..20 {
+        let events = take_cursors(stack, queue).await?;
+        if events.is_empty() {
+            break;
+        }
+        for event in events {
+            scans.push(stack.invoke(event).await?);
+        }
+    }
+    Ok((planned, scans))
+}
+
+#[tokio::test]
+async fn a_full_history_sweep_scans_every_commit_of_every_branch_once() -> Result<()> {
+    // GIVEN a repository whose main once held a key (added by its fourth
+    // commit, removed by its eighth), a branch `feature` that adds another,
+    // and a branch `copy` at main's tip
+    const FEATURE_KEY: &str = "AKIAW5N2QJ7XR4TL6MZC";
+    let (mut stack, _, main_tip, planted) = pushed_history(false, 9).await?;
+    let queue = stack
+        .enable_git_continuation(std::time::Duration::from_secs(60))
+        .await?;
+    let feature_commit = stack.commit_on(
+        "feature",
+        "deploy/ci.env",
+        &format!("aws_access_key_id = {FEATURE_KEY}\n"),
+        "ci credentials",
+    )?;
+    e2e::git(&stack.repo, &["branch", "copy", &main_tip])?;
+    // WHEN the sweep's Scheduled Event arrives, then its cursors
+    let (planned, scans) = run_sweep(
+        &stack,
+        &queue,
+        sweep_event("sweep-e2e-1", serde_json::json!({})),
+    )
+    .await?;
+    // THEN it planned the one repository's two distinct branch tips
+    assert_eq!(
+        planned,
+        Outcome::SweepPlanned {
+            sweep: "sweep-e2e-1".to_owned(),
+            repositories: 1,
+            branches: 2,
+        }
+    );
+    // AND every commit of the repository was scanned once, over git
+    let all = e2e::git(&stack.repo, &["rev-list", "--all", "--count"])?;
+    let mut commits = 0;
+    let mut findings = 0;
+    for outcome in &scans {
+        let scan = scanned(outcome.clone())?;
+        assert_eq!(scan.via, ScanPath::Git, "{outcome:?}");
+        commits += scan.commits;
+        findings += scan.findings;
+    }
+    assert_eq!((commits.to_string(), findings), (all, 2));
+    // AND one alert per branch with findings, masked, naming the sweep
+    let messages = stack.received().await?;
+    assert_eq!(
+        messages.len(),
+        2,
+        "{:?}",
+        messages.iter().map(|m| &m.subject).collect::<Vec<_>>()
+    );
+    let mut found_in = Vec::new();
+    for message in &messages {
+        assert!(!message.raw.contains(AWS_KEY) && !message.raw.contains(FEATURE_KEY));
+        let text = message.document["text"].as_str().unwrap_or_default();
+        assert!(text.contains("full-history sweep sweep-e2e-1"), "{text}");
+        found_in.push(
+            message.document["findings"][0]["commitId"]
+                .as_str()
+                .unwrap_or("")
+                .to_owned(),
+        );
+    }
+    found_in.sort();
+    let mut expected = vec![planted.clone(), feature_commit.clone()];
+    expected.sort();
+    assert_eq!(found_in, expected);
+    for commit in [&planted, &feature_commit] {
+        assert_eq!(
+            stack.report(commit).await?.context("no report")?["findingCount"],
+            1
+        );
+    }
+    // AND the same sweep delivered again alerts no second time
+    let (_, again) = run_sweep(
+        &stack,
+        &queue,
+        sweep_event("sweep-e2e-1", serde_json::json!({})),
+    )
+    .await?;
+    assert_eq!(again.len(), 2);
+    for outcome in again {
+        let Outcome::Scanned { alert, .. } = &outcome else {
+            bail!("expected a scan, got {outcome:?}");
+        };
+        assert_ne!(*alert, AlertStatus::None, "{outcome:?}");
+        assert!(!matches!(alert, AlertStatus::Sent { .. }), "{outcome:?}");
+    }
+    assert!(stack.received().await?.is_empty());
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_sweep_names_its_repositories_and_refuses_what_it_cannot_do() -> Result<()> {
+    // GIVEN a scanner with the git path but no continuation queue
+    let (mut stack, _, _, _) = pushed_history(true, 2).await?;
+    // WHEN a sweep arrives THEN it fails, saying what is missing
+    let error = stack
+        .invoke(sweep_event("sweep-e2e-2", serde_json::json!({})))
+        .await
+        .err()
+        .map(|e| e.to_string());
+    assert!(
+        error
+            .as_deref()
+            .is_some_and(|e| e.contains("GIT_SCAN_QUEUE_URL")),
+        "{error:?}"
+    );
+    // GIVEN the queue WHEN a sweep names a repository that is not there
+    let queue = stack
+        .enable_git_continuation(std::time::Duration::from_secs(60))
+        .await?;
+    let error = stack
+        .invoke(sweep_event(
+            "sweep-e2e-3",
+            serde_json::json!({"repositories": ["no-such-repo"]}),
+        ))
+        .await
+        .err()
+        .map(|e| e.to_string());
+    // THEN CodeCommit's answer is the error, and nothing is queued
+    assert!(
+        error
+            .as_deref()
+            .is_some_and(|e| e.contains("no-such-repo") || e.contains("RepositoryDoesNotExist")),
+        "{error:?}"
+    );
+    assert!(take_cursors(&stack, &queue).await?.is_empty());
+    // AND a malformed list is an invalid event
+    let error = stack
+        .invoke(sweep_event(
+            "sweep-e2e-4",
+            serde_json::json!({"repositories": "all"}),
+        ))
+        .await
+        .err()
+        .map(|e| e.to_string());
+    assert!(
+        error
+            .as_deref()
+            .is_some_and(|e| e.contains("not a list of repository names")),
+        "{error:?}"
+    );
+    // AND a named repository is swept
+    let repository = stack.repository.clone();
+    let (planned, scans) = run_sweep(
+        &stack,
+        &queue,
+        sweep_event(
+            "sweep-e2e-5",
+            serde_json::json!({"repositories": [repository]}),
+        ),
+    )
+    .await?;
+    assert!(
+        matches!(
+            planned,
+            Outcome::SweepPlanned {
+                repositories: 1,
+                branches: 1,
+                ..
+            }
+        ),
+        "{planned:?}"
+    );
+    assert_eq!(scanned(scans[0].clone())?.commits, 3);
+    Ok(())
+}

@@ -15,7 +15,8 @@ use crate::Error;
 use crate::aws_keys::{AccessKeyId, AccessKeys, KeyOwner, LastUse};
 use crate::ports::{
     AddedLine, ApprovalChange, BlobChange, BlobContent, ChangedFile, CommentRequest, Comments,
-    CommitInfo, CommitSource, FoundComment, Notifier, PullRequestState, PullRequests, Store,
+    CommitInfo, CommitSource, FoundComment, Notifier, PullRequestState, PullRequests, Repositories,
+    Store,
 };
 
 /// Pages followed at most per listing: 1000 pages of 100 differences or
@@ -98,6 +99,76 @@ impl CodeCommitSource {
     /// cannot happen (and would only mean "unbounded").
     async fn slot(&self) -> Option<SemaphorePermit<'_>> {
         self.limit.acquire().await.ok()
+    }
+}
+
+impl Repositories for CodeCommitSource {
+    async fn repository_names(&self) -> Result<Vec<String>, Error> {
+        let mut names = Vec::new();
+        let mut next_token = None;
+        for _ in 0..MAX_PAGES {
+            let _slot = self.slot().await;
+            let page = self
+                .client
+                .list_repositories()
+                .set_next_token(next_token)
+                .send()
+                .await
+                .map_err(|e| aws_error("ListRepositories", e))?;
+            names.extend(
+                page.repositories()
+                    .iter()
+                    .filter_map(|r| r.repository_name().map(str::to_owned)),
+            );
+            next_token = page.next_token().map(str::to_owned);
+            if next_token.is_none() {
+                break;
+            }
+        }
+        Ok(names)
+    }
+
+    async fn branch_tips(&self, repository: &str) -> Result<Vec<(String, String)>, Error> {
+        let mut branches = Vec::new();
+        let mut next_token = None;
+        for _ in 0..MAX_PAGES {
+            let _slot = self.slot().await;
+            let page = self
+                .client
+                .list_branches()
+                .repository_name(repository)
+                .set_next_token(next_token)
+                .send()
+                .await
+                .map_err(|e| aws_error("ListBranches", e))?;
+            branches.extend(page.branches().iter().cloned());
+            next_token = page.next_token().map(str::to_owned);
+            if next_token.is_none() {
+                break;
+            }
+        }
+        let mut tips = Vec::with_capacity(branches.len());
+        for branch in branches {
+            let _slot = self.slot().await;
+            let output = self
+                .client
+                .get_branch()
+                .repository_name(repository)
+                .branch_name(&branch)
+                .send()
+                .await;
+            match output {
+                Ok(output) => {
+                    if let Some(tip) = output.branch().and_then(|b| b.commit_id()) {
+                        tips.push((branch, tip.to_owned()));
+                    }
+                }
+                // Deleted between the listing and now: nothing to sweep.
+                Err(error) if code(&error) == Some("BranchDoesNotExistException") => {}
+                Err(error) => return Err(aws_error("GetBranch", error)),
+            }
+        }
+        Ok(tips)
     }
 }
 

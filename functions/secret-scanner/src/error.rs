@@ -34,6 +34,11 @@ pub enum Error {
     /// usable value. Never holds the value.
     #[error("the fingerprint key in secret {secret} is unusable: {problem}")]
     FingerprintKey { secret: String, problem: String },
+    /// A full-history sweep arrived where it cannot run: the git path is
+    /// off (`GIT_SCAN_THRESHOLD=0`) or there is no continuation queue
+    /// (`GIT_SCAN_QUEUE_URL`). A retry cannot help: fix the settings.
+    #[error("a full-history sweep cannot run: {0}")]
+    SweepUnavailable(&'static str),
     /// Fetching the repository over git (the git path) failed: the
     /// network, /tmp or the credentials; a retry may succeed.
     #[error(transparent)]
@@ -58,7 +63,8 @@ impl Error {
             Self::InvalidEvent(_)
             | Self::Rules(_)
             | Self::NotFound { .. }
-            | Self::FingerprintKey { .. } => false,
+            | Self::FingerprintKey { .. }
+            | Self::SweepUnavailable(_) => false,
             Self::Aws { retryable, .. } | Self::Partial { retryable, .. } => *retryable,
             Self::GitFetch(_) | Self::LocalGit(_) => true,
         }
@@ -71,6 +77,7 @@ impl Error {
             Self::Rules(_) => "InvalidRules",
             Self::FingerprintKey { .. } => "InvalidFingerprintKey",
             Self::NotFound { .. } => "NotFound",
+            Self::SweepUnavailable(_) => "SweepUnavailable",
             _ if self.is_retryable() => "Retryable",
             _ => "AwsError",
         }

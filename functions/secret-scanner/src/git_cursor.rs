@@ -38,6 +38,10 @@ pub struct Cursor {
     /// 1 for the first continuation, 2 for the next, ...: each part alerts
     /// on its own findings once (its own marker).
     pub part: u32,
+    /// The full-history sweep this cursor belongs to (its id), if any
+    /// ([`crate::sweep`]): its markers are the sweep's own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sweep: Option<String>,
 }
 
 /// A cursor message that cannot be read: a retry will not change it.
@@ -157,6 +161,7 @@ mod tests {
             next: "c".repeat(40),
             done: 120,
             part: 1,
+            sweep: None,
         }
     }
 

@@ -273,6 +273,7 @@ pub async fn route<S: CommitSource, T: Store>(
                 next: commit.id.clone(),
                 done: done_before + scans.len(),
                 part: part + 1,
+                sweep: resume.and_then(|c| c.sweep.clone()),
             });
             break;
         }

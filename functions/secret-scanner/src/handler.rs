@@ -21,13 +21,14 @@ use crate::git_cursor::Cursor;
 use crate::git_path::{self, Budget, Push, Route};
 use crate::ports::{
     ApprovalChange, CommentRequest, Comments, CommitInfo, CommitSource, Notifier, PullRequests,
-    Store,
+    Repositories, Store,
 };
 use crate::protection::{self, Verdict};
 use crate::report::{self, AlertContext, Truncation, comment_text, token};
 use crate::scanning::{
     CommitScan, FileFinding, RepoScanner, ScannerCache, repo_scanner, scan_commit,
 };
+use crate::sweep::SweepRequest;
 use crate::trust::trusted_revision;
 use crate::walk::{Plan, Walk, push_plan, tag_plan, walk};
 use crate::{Error, adapters};
@@ -102,6 +103,15 @@ pub enum Outcome {
         /// ran out; not a truncation, the scan goes on).
         #[serde(skip_serializing_if = "Option::is_none")]
         continues_at: Option<String>,
+    },
+    /// A full-history sweep planned: a cursor per branch sent to the
+    /// continuation queue ([`crate::sweep`]).
+    #[serde(rename_all = "camelCase")]
+    SweepPlanned {
+        sweep: String,
+        repositories: usize,
+        /// Cursors sent (branches whose tip no branch before had).
+        branches: usize,
     },
     Acknowledged {
         reason: String,
@@ -179,7 +189,7 @@ pub async fn handle<S, C, N, T, P>(
     deps: &Deps<S, C, N, T, P>,
 ) -> Result<Outcome, Error>
 where
-    S: CommitSource,
+    S: CommitSource + Repositories,
     C: Comments,
     N: Notifier,
     T: Store,
@@ -197,7 +207,7 @@ pub async fn handle_until<S, C, N, T, P>(
     deps: &Deps<S, C, N, T, P>,
 ) -> Result<Outcome, Error>
 where
-    S: CommitSource,
+    S: CommitSource + Repositories,
     C: Comments,
     N: Notifier,
     T: Store,
@@ -219,6 +229,7 @@ where
             continue_scans(&raw, budget, deps).await
         }
         CodewardenEvent::PullRequestStateChange(event) => pull_request_changed(&event, deps).await,
+        CodewardenEvent::Scheduled(event) => sweep(&event, deps).await,
         other => Ok(acknowledged(format!("not handled: {}", other.kind()))),
     };
     if let Ok(Outcome::Scanned { api_calls, .. }) = &mut outcome {
@@ -236,6 +247,51 @@ fn missing(event: &'static str, path: &str) -> Error {
         event,
         path: path.to_owned(),
         problem: "is missing".to_owned(),
+    })
+}
+
+/// A full-history sweep's first step: a cursor per branch of every watched
+/// repository to the continuation queue ([`crate::sweep`]).
+async fn sweep<S, C, N, T, P>(
+    event: &EventBridgeEvent<Value>,
+    deps: &Deps<S, C, N, T, P>,
+) -> Result<Outcome, Error>
+where
+    S: CommitSource + Repositories,
+{
+    let request = SweepRequest::from_event(event)?;
+    let git = deps.git.as_ref().ok_or(Error::SweepUnavailable(
+        "the git path is off (GIT_SCAN_THRESHOLD=0)",
+    ))?;
+    if git.cursors.is_none() {
+        return Err(Error::SweepUnavailable(
+            "there is no continuation queue (GIT_SCAN_QUEUE_URL)",
+        ));
+    }
+    let names = match &request.repositories {
+        Some(names) => names.clone(),
+        None => deps.source.repository_names().await?,
+    };
+    let watched: Vec<String> = names
+        .into_iter()
+        .filter(|name| deps.config.watches(name))
+        .collect();
+    info!(sweep = %request.id, repositories = watched.len(), "full-history sweep");
+    let mut branches = 0;
+    for repository in &watched {
+        let default = deps.source.default_branch(repository).await?;
+        let tips = deps.source.branch_tips(repository).await?;
+        let cursors = request.cursors(repository, default.as_deref(), tips);
+        for cursor in &cursors {
+            git.hand_over(cursor).await?;
+        }
+        info!(sweep = %request.id, repository, branches = cursors.len(), "sweep planned");
+        branches += cursors.len();
+    }
+    Ok(Outcome::SweepPlanned {
+        sweep: request.id,
+        repositories: watched.len(),
+        branches,
     })
 }
 
@@ -307,7 +363,13 @@ where
         .commit_id
         .as_deref()
         .ok_or_else(|| missing(KIND, "detail.commitId"))?;
-    let plan = if detail.reference_type == Some(ReferenceType::Tag) {
+    let plan = if let Some(cursor) = resume {
+        // The cursor says what is left: no walk, no API call to plan it.
+        Plan {
+            tip: cursor.tip.clone(),
+            ..Plan::default()
+        }
+    } else if detail.reference_type == Some(ReferenceType::Tag) {
         // A tag adds no commit of its own, but may name commits that no
         // branch push brought: those without a report are scanned.
         tag_plan(&deps.source, repository, new).await?
@@ -325,6 +387,7 @@ where
         )
         .await?
     };
+    let sweep = resume.and_then(|cursor| cursor.sweep.as_deref());
     let route = git_path::route(
         &deps.source,
         &deps.store,
@@ -372,7 +435,10 @@ where
         branch: detail.reference_name.clone(),
         reference: detail.reference_full_name.clone(),
         pull_request_id: None,
-        pushed_by: detail.caller_user_arn.clone(),
+        pushed_by: match sweep {
+            Some(id) => Some(format!("nobody: full-history sweep {id}")),
+            None => detail.caller_user_arn.clone(),
+        },
         truncation: truncation.clone(),
         max_blob_bytes: deps.config.max_blob_bytes,
     };
@@ -385,6 +451,10 @@ where
             new,
         ])
     );
+    if let Some(id) = sweep {
+        // A sweep alerts once per sweep, apart from the branch's pushes.
+        marker.push_str(&format!("-sweep-{}", token(&[id])));
+    }
     if part > 0 {
         // Each part of a continued git scan alerts on its own findings.
         marker.push_str(&format!("-part-{part}"));

@@ -33,6 +33,7 @@ pub mod protection;
 pub mod report;
 pub mod scanning;
 pub mod setup;
+pub mod sweep;
 pub mod trust;
 pub mod walk;
 

@@ -124,6 +124,19 @@ pub trait CommitSource: Sync {
     ) -> impl Future<Output = Result<Option<Vec<u8>>, Error>> + Send;
 }
 
+/// The repositories and branches a full-history sweep covers (CodeCommit
+/// `ListRepositories`, `ListBranches`, `GetBranch`).
+pub trait Repositories: Sync {
+    /// Every repository's name, every page.
+    fn repository_names(&self) -> impl Future<Output = Result<Vec<String>, Error>> + Send;
+
+    /// Every branch of `repository` with its tip commit, every page.
+    fn branch_tips(
+        &self,
+        repository: &str,
+    ) -> impl Future<Output = Result<Vec<(String, String)>, Error>> + Send;
+}
+
 /// A comment to post at a line of a commit or pull request.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CommentRequest {
