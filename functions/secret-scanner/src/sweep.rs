@@ -200,6 +200,25 @@ mod tests {
     }
 
     #[test]
+    fn the_readme_on_demand_payload_is_a_sweep() -> anyhow::Result<()> {
+        // The payload README's `aws lambda invoke` example sends.
+        let payload = json!({
+            "version": "0", "id": "sweep-2026-12-03", "source": "aws.events",
+            "detail-type": "Scheduled Event", "region": "eu-west-1",
+            "detail": {"repositories": ["payments", "infra"]}});
+        let shared::events::CodewardenEvent::Scheduled(event) =
+            shared::events::parse_event(&payload)?
+        else {
+            anyhow::bail!("not read as a Scheduled Event");
+        };
+        let request = SweepRequest::from_event(&event)?;
+        assert_eq!(request.id, "sweep-2026-12-03");
+        assert_eq!(request.region.as_deref(), Some("eu-west-1"));
+        assert_eq!(request.repositories.map(|r| r.len()), Some(2));
+        Ok(())
+    }
+
+    #[test]
     fn branches_are_planned_default_first_each_hiding_the_ones_before() -> anyhow::Result<()> {
         let request = SweepRequest::from_event(&event(json!({}))?)?;
         let cursors = request.cursors(
