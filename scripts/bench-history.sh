@@ -23,7 +23,10 @@
 # Then the secret scanner's API calls per push: pushes of BENCH_PUSHES
 # commits (default 11 and 200) scanned by the real handler over the API and
 # over git against the local stack (started if it is not up; the bench_push
-# example of secret-scanner, debug profile). BENCH_PUSHES=none skips it.
+# example of secret-scanner, debug profile), and the secret scanner's own
+# full-history sweep of the same repository (the Scheduled Event, then each
+# cursor from moto's SQS, as Lambda would deliver them). BENCH_PUSHES=none
+# skips both.
 #
 # Environment: BENCH_COMMITS (10000), BENCH_RUNS (3), BENCH_DIR
 # (.local/bench), BENCH_PUSHES (11,200), CARGO_TARGET_DIR (target).
@@ -161,7 +164,14 @@ if [[ $PUSHES != none ]]; then
     # shellcheck disable=SC1091
     . .local/env
   fi
+  # The workspace build (not -p secret-scanner): the features the tests
+  # were built with, so nothing is rebuilt.
+  cargo build --quiet --workspace --examples
+  BENCH_PUSH=$TARGET/debug/examples/bench_push
   log "secret scanner: API calls per push ($PUSHES commits), API path and git path"
   printf '\nsecret-scanner, one push each (GIT_SCAN_THRESHOLD 50; calls counted by local-aws):\n'
-  cargo run --quiet -p secret-scanner --example bench_push -- --commits "$PUSHES"
+  "$BENCH_PUSH" --commits "$PUSHES"
+  log "secret scanner: full-history sweep of $REPO (debug build, local stack)"
+  printf '\nsecret-scanner, full-history sweep (Scheduled Event, then each cursor; 300 s per invocation):\n'
+  RUST_LOG=warn "$BENCH_PUSH" --sweep "$REPO"
 fi

@@ -66,11 +66,24 @@ async fn main() -> Result<()> {
         ),
         _ => None,
     };
+    // `--sweep DIR`: a full-history sweep of the git repository DIR.
+    let sweep = match std::env::args().nth(1).as_deref() {
+        Some("--sweep") => {
+            Some(std::path::PathBuf::from(std::env::args().nth(2).context(
+                "--sweep takes a git repository, e.g. .local/bench/history-10000",
+            )?))
+        }
+        _ => None,
+    };
+    let commits = commits.or_else(|| sweep.as_ref().map(|_| Vec::new()));
     let files: usize = match commits {
         Some(_) => 0,
         None => std::env::args().nth(1).map_or(Ok(100), |a| a.parse())?,
     };
-    let runs: usize = std::env::args().nth(2).map_or(Ok(3), |a| a.parse())?;
+    let runs: usize = match commits {
+        Some(_) => 1,
+        None => std::env::args().nth(2).map_or(Ok(3), |a| a.parse())?,
+    };
     let moto = std::env::var("MOTO_ENDPOINT")
         .or_else(|_| std::env::var("AWS_ENDPOINT_URL"))
         .context(
@@ -123,8 +136,12 @@ async fn main() -> Result<()> {
     let mut clients = Clients::new(&moto_sdk, &config);
     clients.codecommit = secret_scanner::codecommit_client(&local_sdk, &config);
     let mut deps = SdkDeps::new(config.clone(), clients)?;
-    if let Some(commits) = commits {
+    if let Some(commits) = commits.filter(|c| !c.is_empty()) {
         return api_calls_per_push(&mut deps, &local_sdk, &server, &repos, &commits).await;
+    }
+    if let Some(history) = sweep {
+        let sqs = aws_sdk_sqs::Client::new(&moto_sdk);
+        return sweep_history(&mut deps, &local_sdk, &server, &repos, &history, sqs).await;
     }
 
     println!(
@@ -244,5 +261,95 @@ async fn api_calls_per_push(
             );
         }
     }
+    Ok(())
+}
+
+/// A full-history sweep of `history` (served by local-aws as the
+/// repository `history`), as in Lambda: the Scheduled Event, then each
+/// cursor from the continuation queue (moto's SQS), every invocation given
+/// a 300 s deadline (the template's timeout). Prints the wall time, the
+/// invocations, commits, findings and CodeCommit calls.
+async fn sweep_history(
+    deps: &mut SdkDeps,
+    local_sdk: &aws_config::SdkConfig,
+    server: &local_aws::Server,
+    repos: &Path,
+    history: &Path,
+    sqs: aws_sdk_sqs::Client,
+) -> Result<()> {
+    let name = "history";
+    let served = repos.join(format!("{name}.git"));
+    let source = history
+        .to_str()
+        .context("the repository path is not UTF-8")?;
+    git(
+        repos,
+        &["clone", "-q", "--bare", source, &served.to_string_lossy()],
+    )?;
+    let queue_url = sqs
+        .create_queue()
+        .queue_name(format!("bench-sweep-{}", std::process::id()))
+        .send()
+        .await?
+        .queue_url
+        .context("no queue URL")?;
+    let mut access = secret_scanner::git_path::GitAccess::from_sdk(local_sdk, &deps.config)
+        .context("GIT_SCAN_THRESHOLD is 0")?;
+    access.cursors = Some(secret_scanner::git_cursor::SqsCursors {
+        client: sqs.clone(),
+        queue_url: queue_url.clone(),
+    });
+    deps.git = Some(access);
+    let budget = || secret_scanner::git_path::Budget {
+        deadline: Some(std::time::SystemTime::now() + std::time::Duration::from_secs(300)),
+    };
+    local_aws::server::lock(&server.state().calls).clear();
+    let started = Instant::now();
+    let event = json!({
+        "version": "0", "id": "bench-sweep", "detail-type": "Scheduled Event",
+        "source": "aws.events", "account": "123456789012", "time": "2026-01-01T00:00:00Z",
+        "region": "us-east-1", "resources": [], "detail": {"repositories": [name]}
+    });
+    let planned = secret_scanner::handle_until(event, budget(), deps).await?;
+    let (mut invocations, mut commits, mut findings) = (1, 0, 0);
+    loop {
+        let received = sqs
+            .receive_message()
+            .queue_url(&queue_url)
+            .max_number_of_messages(1)
+            .send()
+            .await?;
+        let Some(message) = received.messages().first() else {
+            break;
+        };
+        let event = json!({"Records": [{
+            "messageId": message.message_id(), "eventSource": "aws:sqs", "body": message.body()
+        }]});
+        let outcome = secret_scanner::handle_until(event, budget(), deps).await?;
+        sqs.delete_message()
+            .queue_url(&queue_url)
+            .set_receipt_handle(message.receipt_handle().map(str::to_owned))
+            .send()
+            .await?;
+        invocations += 1;
+        if let secret_scanner::Outcome::Scanned {
+            commits: c,
+            findings: f,
+            ..
+        } = outcome
+        {
+            commits += c;
+            findings += f;
+        }
+    }
+    let elapsed = started.elapsed();
+    let calls = local_aws::server::lock(&server.state().calls).clone();
+    let total: u64 = calls.values().sum();
+    println!(
+        "sweep of {}: {:.1} s, {invocations} invocations, {commits} commits, {findings} findings, {total} CodeCommit API calls {calls:?}; planned: {}",
+        history.display(),
+        elapsed.as_secs_f64(),
+        serde_json::to_string(&planned)?
+    );
     Ok(())
 }
