@@ -26,6 +26,8 @@ pub mod git_fetch;
 #[cfg(feature = "lambda")]
 pub mod lambda;
 pub mod links;
+#[cfg(feature = "git-fetch")]
+pub mod local_copies;
 pub mod notify;
 pub mod scan;
 #[cfg(feature = "aws")]

@@ -520,3 +520,31 @@ async fn a_sweep_names_its_repositories_and_refuses_what_it_cannot_do() -> Resul
     assert_eq!(scanned(scans[0].clone())?.commits, 3);
     Ok(())
 }
+
+#[tokio::test]
+async fn copies_of_other_repositories_make_room_for_the_fetch() -> Result<()> {
+    // GIVEN the git path with a copy of another repository in GIT_SCAN_DIR
+    // and a minimum free space no filesystem has
+    let (mut stack, old, new, _) = pushed_history(true, 6).await?;
+    let other = stack.git_dir.path().join("other.git");
+    std::fs::create_dir_all(other.join("objects"))?;
+    std::fs::write(other.join("objects").join("pack"), vec![0u8; 4096])?;
+    if let Some(git) = stack.deps.git.as_mut() {
+        git.min_free = u64::MAX;
+    }
+    // WHEN a large push is scanned over git
+    let scan = scanned(stack.invoke(stack.push("main", Some(&old), &new)?).await?)?;
+    // THEN the other copy was deleted, and this repository's is there
+    assert_eq!((scan.via, scan.commits), (ScanPath::Git, 6));
+    assert!(!other.exists(), "the other copy is still there");
+    let own = stack
+        .git_dir
+        .path()
+        .join(format!("{}.git", stack.repository));
+    assert!(
+        own.join("codewarden-last-used").exists(),
+        "{}",
+        own.display()
+    );
+    Ok(())
+}

@@ -129,6 +129,13 @@ impl Error {
 }
 
 #[cfg(feature = "fetch")]
+impl From<shared::local_copies::CopyError> for Error {
+    fn from(error: shared::local_copies::CopyError) -> Self {
+        Self::io(error.context, error.source)
+    }
+}
+
+#[cfg(feature = "fetch")]
 impl From<Error> for lambda_runtime::Diagnostic {
     fn from(error: Error) -> Self {
         lambda_runtime::Diagnostic {

@@ -73,10 +73,8 @@ pub trait Repositories: Sync {
 
 /// Free space on the filesystem of the mirrors (statvfs in Lambda; a fixed
 /// capacity in tests, which makes eviction deterministic).
-pub trait FreeSpace: std::fmt::Debug + Send + Sync {
-    /// Bytes this process may still write on the filesystem holding `dir`.
-    fn available(&self, dir: &Path) -> std::io::Result<u64>;
-}
+#[cfg(feature = "fetch")]
+pub use shared::local_copies::FreeSpace;
 
 /// How much of the invocation is left (the Lambda context's deadline).
 pub trait TimeBudget: Sync {

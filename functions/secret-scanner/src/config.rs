@@ -72,6 +72,10 @@ pub struct Config {
     /// `GIT_SCAN_MARGIN_SECONDS` (default 60, 5 to 900): no further commit
     /// is scanned with less than this left before the timeout.
     pub git_scan_margin_seconds: u64,
+    /// `GIT_SCAN_MIN_FREE_MB` (default 1024; 0: never): before a fetch,
+    /// below this much free space in `GIT_SCAN_DIR` the least recently
+    /// used copies of other repositories are deleted.
+    pub git_scan_min_free_mb: u64,
 }
 
 /// A setting that is missing or malformed. Retrying cannot help: fix the
@@ -182,6 +186,7 @@ impl Config {
                 url => url,
             },
             git_scan_margin_seconds: number("GIT_SCAN_MARGIN_SECONDS", 60, 5, 900)?,
+            git_scan_min_free_mb: number("GIT_SCAN_MIN_FREE_MB", 1024, 0, 10_240)?,
             git_endpoint: match get("CODEWARDEN_GIT_ENDPOINT") {
                 Some(endpoint) => {
                     shared::codecommit_git::check_git_endpoint(&endpoint).map_err(|problem| {
@@ -255,6 +260,7 @@ mod tests {
         assert_eq!(config.git_endpoint, None);
         assert_eq!(config.git_scan_queue_url, None);
         assert_eq!(config.git_scan_margin_seconds, 60);
+        assert_eq!(config.git_scan_min_free_mb, 1024);
         Ok(())
     }
 

@@ -25,6 +25,7 @@ use std::time::{Duration, SystemTime};
 use aws_credential_types::provider::SharedCredentialsProvider;
 use shared::events::{CodeCommitRepositoryStateChange, ReferenceType, RepositoryEventKind};
 use shared::git_fetch::{self, GitRemote};
+use shared::local_copies;
 use tracing::info;
 
 use crate::git_cursor::{Cursor, SqsCursors};
@@ -53,6 +54,9 @@ pub struct GitAccess {
     /// `GIT_SCAN_MARGIN_SECONDS`: no further commit is started with less
     /// time than this left.
     pub margin: Duration,
+    /// `GIT_SCAN_MIN_FREE_MB` in bytes: before a fetch, the least recently
+    /// used other copies go until this much is free (0: never).
+    pub min_free: u64,
 }
 
 impl GitAccess {
@@ -82,6 +86,7 @@ impl GitAccess {
                 queue_url: url.clone(),
             }),
             margin: Duration::from_secs(config.git_scan_margin_seconds),
+            min_free: config.git_scan_min_free_mb.saturating_mul(1024 * 1024),
         })
     }
 
@@ -101,15 +106,37 @@ impl GitAccess {
         let dir = self.dir.join(format!("{repository}.git"));
         let name = repository.to_owned();
         let started = std::time::Instant::now();
-        let (repo, state) =
-            tokio::task::spawn_blocking(move || git_fetch::sync(&dir, &name, &url, &auth, None))
-                .await
-                .map_err(|e| Error::Aws {
-                    operation: "git fetch",
-                    retryable: true,
-                    message: format!("the fetch task failed: {e}"),
-                    source: Box::new(e),
-                })??;
+        let (root, min_free) = (self.dir.clone(), self.min_free);
+        let (repo, state) = tokio::task::spawn_blocking(move || {
+            // Room first: a sweep brings many repositories to one instance.
+            if min_free > 0 {
+                match local_copies::make_room(&root, &dir, min_free, &local_copies::Statvfs) {
+                    Ok(evicted) if !evicted.is_empty() => {
+                        info!(
+                            evicted = evicted.len(),
+                            "older local copies deleted for room"
+                        );
+                    }
+                    Ok(_) => {}
+                    // The fetch may still fit: it says so if it does not.
+                    Err(error) => {
+                        tracing::warn!(error = %error, "making room in GIT_SCAN_DIR failed")
+                    }
+                }
+            }
+            let synced = git_fetch::sync(&dir, &name, &url, &auth, None)?;
+            if let Err(error) = local_copies::touch(&dir) {
+                tracing::warn!(error = %error, "marking the local copy as used failed");
+            }
+            Ok::<_, Error>(synced)
+        })
+        .await
+        .map_err(|e| Error::Aws {
+            operation: "git fetch",
+            retryable: true,
+            message: format!("the fetch task failed: {e}"),
+            source: Box::new(e),
+        })??;
         let default_branch = state
             .head
             .as_deref()
