@@ -269,6 +269,68 @@ fn scan_commit(
     Ok(scanned)
 }
 
+/// Lines scanned around each run of added lines, so that a rule whose
+/// keyword sits a line or two above its secret still sees it.
+const CONTEXT_LINES: usize = 3;
+
+/// Scans the runs of added lines of `data` (each with [`CONTEXT_LINES`]
+/// around it) instead of the whole blob: a one-line change to a long file
+/// costs a few lines, as `git log -p` does for other scanners. The whole
+/// blob is scanned when most of it is added, or when it holds a PEM block
+/// (a key edited in place spans lines that did not change). Findings keep
+/// the blob's line numbers; the caller keeps those touching added lines.
+fn scan_added_regions(
+    engine: &Engine,
+    data: &[u8],
+    added: &[bool],
+    explain: bool,
+) -> engine_glue::Outcome {
+    let added_count = added.iter().filter(|&&a| a).count();
+    if added_count * 2 >= added.len() || memchr::memmem::find(data, b"-----BEGIN").is_some() {
+        return engine_glue::scan(engine.scanner(), data, explain);
+    }
+    let line_starts: Vec<usize> = std::iter::once(0)
+        .chain(memchr::memchr_iter(b'\n', data).map(|i| i + 1))
+        .collect();
+    let mut outcome = engine_glue::Outcome::default();
+    let mut line = 0;
+    while line < added.len() {
+        if !added[line] {
+            line += 1;
+            continue;
+        }
+        // One region for added lines close enough that their contexts meet.
+        let first = line.saturating_sub(CONTEXT_LINES);
+        let mut last = line;
+        let mut next = line + 1;
+        while next < added.len() && next <= last + 2 * CONTEXT_LINES + 1 {
+            if added[next] {
+                last = next;
+            }
+            next += 1;
+        }
+        let end = (last + CONTEXT_LINES).min(added.len() - 1);
+        let from = line_starts.get(first).copied().unwrap_or(data.len());
+        let to = line_starts.get(end + 1).copied().unwrap_or(data.len());
+        let part = engine_glue::scan(engine.scanner(), &data[from..to], explain);
+        outcome
+            .findings
+            .extend(part.findings.into_iter().map(|mut finding| {
+                finding.line += first;
+                finding.end_line += first;
+                finding
+            }));
+        outcome
+            .dropped
+            .extend(part.dropped.into_iter().map(|mut dropped| {
+                dropped.line += first;
+                dropped
+            }));
+        line = end + 1;
+    }
+    outcome
+}
+
 #[allow(clippy::too_many_arguments)]
 fn scan_blob(
     repo: &gix::Repository,
@@ -333,7 +395,7 @@ fn scan_blob(
         counters.file_done(new.len(), 0);
         return Ok(());
     }
-    let outcome = engine_glue::scan(engine.scanner(), &new, options.explain);
+    let outcome = scan_added_regions(engine, &new, &added, options.explain);
     let touches_added = |first: usize, last: usize| {
         (first.max(1)..=last.max(first)).any(|line| added.get(line - 1).copied().unwrap_or(false))
     };
@@ -397,4 +459,62 @@ fn origin(commit: &gix::Commit<'_>) -> Result<Origin> {
 
 fn lossy(text: &BStr) -> String {
     text.to_str_lossy().into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KEY: &str = "AKIAZ7Q3XK2LMNB4RT6Y";
+
+    /// 100 lines of code, an AWS key id at the (1-based) lines in `keys`.
+    fn file(keys: &[usize]) -> Vec<u8> {
+        (1..=100)
+            .map(|n| {
+                if keys.contains(&n) {
+                    format!("aws_access_key_id = \"{KEY}\"\n")
+                } else {
+                    format!("let value_{n} = compute({n});\n")
+                }
+            })
+            .collect::<String>()
+            .into_bytes()
+    }
+
+    fn lines_found(data: &[u8], added_lines: &[usize]) -> anyhow::Result<Vec<usize>> {
+        let engine = Engine::builtin()?;
+        let added: Vec<bool> = (1..=100).map(|n| added_lines.contains(&n)).collect();
+        let mut lines: Vec<usize> = scan_added_regions(&engine, data, &added, false)
+            .findings
+            .iter()
+            .map(|f| f.line)
+            .collect();
+        lines.sort_unstable();
+        Ok(lines)
+    }
+
+    #[test]
+    fn only_the_regions_around_added_lines_are_scanned_at_their_lines() -> anyhow::Result<()> {
+        // GIVEN keys at lines 10, 20, 60 and 99, of which 20, 60 and 99 are
+        // added (with 21 next to 20)
+        let data = file(&[10, 20, 60, 99]);
+        // WHEN scanned THEN the added ones are found at their own lines, and
+        // line 10, far from any added line, is not read
+        assert_eq!(lines_found(&data, &[20, 21, 60, 99])?, vec![20, 60, 99]);
+        // AND a key within the context of an added line is seen (the caller
+        // drops it: it touches no added line)
+        assert_eq!(lines_found(&data, &[12])?, vec![10]);
+        Ok(())
+    }
+
+    #[test]
+    fn a_mostly_added_file_or_a_pem_block_is_scanned_whole() -> anyhow::Result<()> {
+        let data = file(&[10, 90]);
+        let most: Vec<usize> = (40..=100).collect();
+        assert_eq!(lines_found(&data, &most)?, vec![10, 90]);
+        let mut pem = file(&[10]);
+        pem.extend_from_slice(b"-----BEGIN RSA PRIVATE KEY-----\n");
+        assert_eq!(lines_found(&pem, &[50])?, vec![10]);
+        Ok(())
+    }
 }
