@@ -61,7 +61,7 @@ impl Plan {
 pub fn open(dir: &Path) -> Result<gix::Repository> {
     let mut repo = gix::discover(dir)
         .with_context(|| format!("{} is not in a git repository", dir.display()))?;
-    repo.object_cache_size_if_unset(16 * 1024 * 1024);
+    git_diff::cache_for_history(&mut repo);
     Ok(repo)
 }
 
@@ -190,7 +190,13 @@ pub fn scan(
         .commits
         .par_iter()
         .map_init(
-            || repo.to_thread_local(),
+            || {
+                // A thread's own handle: the caches set by `open` are per
+                // handle.
+                let mut repo = repo.to_thread_local();
+                git_diff::cache_for_history(&mut repo);
+                repo
+            },
             |repo, id| {
                 let result = scan_commit(repo, engine, options, plan.merges, *id, counters)
                     .map_err(|error| ItemError {

@@ -32,6 +32,25 @@ impl DiffError {
     }
 }
 
+/// Decoded objects a repository handle keeps (trees above all: the trees
+/// of neighbouring commits are mostly the same objects).
+pub const OBJECT_CACHE_BYTES: usize = 16 * 1024 * 1024;
+/// Delta bases a repository handle keeps: a packed blob or tree is a chain
+/// of deltas, and without this cache every read inflates the whole chain
+/// again (git's own `core.deltaBaseCacheLimit` is 96 MiB per process).
+pub const PACK_CACHE_BYTES: usize = 96 * 1024 * 1024;
+
+/// Sets up `repo` (one handle, one thread) to read many commits of one
+/// history: the object and delta-base caches above.
+pub fn cache_for_history(repo: &mut gix::Repository) {
+    repo.object_cache_size_if_unset(OBJECT_CACHE_BYTES);
+    repo.objects.set_pack_cache(|| {
+        Box::new(gix::odb::pack::cache::lru::MemoryCappedHashmap::new(
+            PACK_CACHE_BYTES,
+        ))
+    });
+}
+
 /// Every commit reachable from `tips` and not from `hidden`, newest first
 /// (no limit: the caller bounds the work, not the walk).
 pub fn commits(

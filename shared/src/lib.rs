@@ -29,6 +29,7 @@ pub mod links;
 #[cfg(feature = "git-fetch")]
 pub mod local_copies;
 pub mod notify;
+pub mod queue_message;
 pub mod scan;
 #[cfg(feature = "aws")]
 pub mod sdk;

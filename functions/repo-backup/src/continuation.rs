@@ -79,6 +79,15 @@ pub struct ContinuationError {
     pub problem: String,
 }
 
+impl From<shared::queue_message::BadMessage> for ContinuationError {
+    fn from(bad: shared::queue_message::BadMessage) -> Self {
+        Self {
+            message_id: bad.message_id,
+            problem: bad.problem,
+        }
+    }
+}
+
 impl Continuation {
     pub fn new(run_id: &str, hop: u32) -> Self {
         Self {
@@ -103,26 +112,8 @@ impl Continuation {
             message_id: message_id.to_owned(),
             problem,
         };
-        let value: Value = serde_json::from_str(body)
-            .map_err(|e| problem(format!("the body is not JSON ({e})")))?;
-        match value.get("kind").and_then(Value::as_str) {
-            Some(KIND) => {}
-            Some(other) => {
-                return Err(problem(format!(
-                    "its kind is `{}`, not `{KIND}`",
-                    other.chars().take(60).collect::<String>()
-                )));
-            }
-            None => return Err(problem(format!("it has no `kind` (`{KIND}` expected)"))),
-        }
-        let continuation: Self =
-            serde_json::from_value(value).map_err(|e| problem(e.to_string()))?;
-        if continuation.version > VERSION {
-            return Err(problem(format!(
-                "version {} is newer than the {VERSION} this function reads",
-                continuation.version
-            )));
-        }
+        let continuation: Self = shared::queue_message::read(message_id, body, KIND, VERSION)
+            .map_err(ContinuationError::from)?;
         if continuation.run_id.trim().is_empty() || continuation.run_id.len() > 256 {
             return Err(problem("`runId` must be 1 to 256 characters".to_owned()));
         }
@@ -142,29 +133,9 @@ impl Continuation {
 
     /// Reads every record of an SQS event (`Records[].body`).
     pub fn from_sqs_event(event: &Value) -> Result<Vec<Self>, ContinuationError> {
-        let records = event
-            .get("Records")
-            .and_then(Value::as_array)
-            .ok_or_else(|| ContinuationError {
-                message_id: "-".to_owned(),
-                problem: "the SQS event has no `Records` list".to_owned(),
-            })?;
-        records
-            .iter()
-            .enumerate()
-            .map(|(i, record)| {
-                let message_id = record
-                    .get("messageId")
-                    .and_then(Value::as_str)
-                    .map_or_else(|| format!("Records[{i}]"), str::to_owned);
-                let body = record.get("body").and_then(Value::as_str).ok_or_else(|| {
-                    ContinuationError {
-                        message_id: message_id.clone(),
-                        problem: "the record has no string `body`".to_owned(),
-                    }
-                })?;
-                Self::parse(&message_id, body)
-            })
+        shared::queue_message::records(event)?
+            .into_iter()
+            .map(|(message_id, body)| Self::parse(&message_id, body))
             .collect()
     }
 

@@ -56,68 +56,40 @@ pub struct CursorError {
 impl Cursor {
     /// Reads and checks one message body.
     pub fn parse(message_id: &str, body: &str) -> Result<Self, CursorError> {
-        let problem = |problem: String| CursorError {
-            message_id: message_id.to_owned(),
-            problem,
-        };
-        let value: Value = serde_json::from_str(body)
-            .map_err(|e| problem(format!("the body is not JSON ({e})")))?;
-        match value.get("kind").and_then(Value::as_str) {
-            Some(KIND) => {}
-            Some(other) => {
-                return Err(problem(format!(
-                    "its kind is `{}`, not `{KIND}`",
-                    other.chars().take(60).collect::<String>()
-                )));
-            }
-            None => return Err(problem(format!("it has no `kind` (`{KIND}` expected)"))),
-        }
-        let cursor: Self = serde_json::from_value(value).map_err(|e| problem(e.to_string()))?;
-        if cursor.version > VERSION {
-            return Err(problem(format!(
-                "version {} is newer than this function reads ({VERSION})",
-                cursor.version
-            )));
-        }
+        let cursor: Self = shared::queue_message::read(message_id, body, KIND, VERSION)
+            .map_err(CursorError::from)?;
         let is_id = |id: &str| id.len() == 40 && id.bytes().all(|b| b.is_ascii_hexdigit());
         if let Some(bad) = std::iter::once(&cursor.tip)
             .chain(std::iter::once(&cursor.next))
             .chain(&cursor.hidden)
             .find(|id| !is_id(id))
         {
-            return Err(problem(format!(
-                "`{}` is not a commit id",
-                bad.chars().take(60).collect::<String>()
-            )));
+            return Err(CursorError {
+                message_id: message_id.to_owned(),
+                problem: format!(
+                    "`{}` is not a commit id",
+                    bad.chars().take(60).collect::<String>()
+                ),
+            });
         }
         Ok(cursor)
     }
 
     /// The cursors of an SQS event (one per record).
     pub fn from_sqs_event(event: &Value) -> Result<Vec<Self>, CursorError> {
-        let records = event
-            .get("Records")
-            .and_then(Value::as_array)
-            .ok_or_else(|| CursorError {
-                message_id: "-".to_owned(),
-                problem: "the SQS event has no `Records` list".to_owned(),
-            })?;
-        let mut cursors = Vec::with_capacity(records.len());
-        for (i, record) in records.iter().enumerate() {
-            let message_id = record
-                .get("messageId")
-                .and_then(Value::as_str)
-                .map_or_else(|| format!("Records[{i}]"), str::to_owned);
-            let body = record
-                .get("body")
-                .and_then(Value::as_str)
-                .ok_or_else(|| CursorError {
-                    message_id: message_id.clone(),
-                    problem: "the record has no string `body`".to_owned(),
-                })?;
-            cursors.push(Self::parse(&message_id, body)?);
+        shared::queue_message::records(event)?
+            .into_iter()
+            .map(|(message_id, body)| Self::parse(&message_id, body))
+            .collect()
+    }
+}
+
+impl From<shared::queue_message::BadMessage> for CursorError {
+    fn from(bad: shared::queue_message::BadMessage) -> Self {
+        Self {
+            message_id: bad.message_id,
+            problem: bad.problem,
         }
-        Ok(cursors)
     }
 }
 

@@ -33,7 +33,7 @@ impl LocalGitSource {
         repository: &str,
         default_branch: Option<String>,
     ) -> Self {
-        repo.object_cache_size_if_unset(16 * 1024 * 1024);
+        shared::git_diff::cache_for_history(&mut repo);
         Self {
             repo: Mutex::new(repo),
             repository: repository.to_owned(),
