@@ -548,3 +548,31 @@ async fn copies_of_other_repositories_make_room_for_the_fetch() -> Result<()> {
     );
     Ok(())
 }
+
+#[tokio::test]
+async fn a_long_scan_is_split_into_parts_of_a_bounded_size() -> Result<()> {
+    // GIVEN a push of 8 commits (threshold 5), all the time in the world,
+    // and parts of at most 3 commits
+    let (mut stack, old, new, _) = pushed_history(false, 8).await?;
+    let queue = stack
+        .enable_git_continuation(std::time::Duration::from_secs(60))
+        .await?;
+    if let Some(git) = stack.deps.git.as_mut() {
+        git.part_commits = 3;
+    }
+    // WHEN the push arrives, then each cursor
+    let mut parts =
+        vec![scanned(stack.invoke(stack.push("main", Some(&old), &new)?).await?)?.commits];
+    for _ in 0..10 {
+        let events = take_cursors(&stack, &queue).await?;
+        if events.is_empty() {
+            break;
+        }
+        for event in events {
+            parts.push(scanned(stack.invoke(event).await?)?.commits);
+        }
+    }
+    // THEN three parts of 3, 3 and 2 commits
+    assert_eq!(parts, vec![3, 3, 2]);
+    Ok(())
+}
