@@ -202,10 +202,9 @@ mod tests {
     #[test]
     fn the_readme_on_demand_payload_is_a_sweep() -> anyhow::Result<()> {
         // The payload README's `aws lambda invoke` example sends.
-        let payload = json!({
-            "version": "0", "id": "sweep-2026-12-03", "source": "aws.events",
-            "detail-type": "Scheduled Event", "region": "eu-west-1",
-            "detail": {"repositories": ["payments", "infra"]}});
+        let payload: Value = serde_json::from_str(include_str!(
+            "../../../events/scheduled-secret-scan-sweep.json"
+        ))?;
         let shared::events::CodewardenEvent::Scheduled(event) =
             shared::events::parse_event(&payload)?
         else {
