@@ -246,6 +246,27 @@ async fn take_cursors(stack: &ScannerStack, queue_url: &str) -> Result<Vec<serde
     Ok(events)
 }
 
+/// `first`, then every cursor the queue receives until it stays empty (at
+/// most 20 rounds), each invocation with `budget`: their outcomes in order.
+async fn with_cursors(
+    stack: &ScannerStack,
+    queue: &str,
+    first: serde_json::Value,
+    budget: secret_scanner::git_path::Budget,
+) -> Result<Vec<Outcome>> {
+    let mut outcomes = vec![secret_scanner::handle_until(first, budget, &stack.deps).await?];
+    for _ in 0..20 {
+        let events = take_cursors(stack, queue).await?;
+        if events.is_empty() {
+            break;
+        }
+        for event in events {
+            outcomes.push(secret_scanner::handle_until(event, budget, &stack.deps).await?);
+        }
+    }
+    Ok(outcomes)
+}
+
 #[tokio::test]
 async fn a_scan_out_of_time_continues_from_a_cursor_until_every_commit_is_done() -> Result<()> {
     // GIVEN a push of 8 commits (threshold 5) to a scanner whose every
@@ -258,19 +279,8 @@ async fn a_scan_out_of_time_continues_from_a_cursor_until_every_commit_is_done()
         deadline: Some(std::time::SystemTime::now()),
     };
     // WHEN the push arrives, and then each cursor the queue receives
-    let mut outcomes = vec![
-        secret_scanner::handle_until(stack.push("main", Some(&old), &new)?, late, &stack.deps)
-            .await?,
-    ];
-    for _ in 0..20 {
-        let events = take_cursors(&stack, &queue).await?;
-        if events.is_empty() {
-            break;
-        }
-        for event in events {
-            outcomes.push(secret_scanner::handle_until(event, late, &stack.deps).await?);
-        }
-    }
+    let outcomes =
+        with_cursors(&stack, &queue, stack.push("main", Some(&old), &new)?, late).await?;
     // THEN one commit per invocation, each but the last handing over, and
     // every commit scanned exactly once
     let mut scanned_commits = 0;
@@ -337,18 +347,9 @@ async fn run_sweep(
     queue: &str,
     event: serde_json::Value,
 ) -> Result<(Outcome, Vec<Outcome>)> {
-    let planned = stack.invoke(event).await?;
-    let mut scans = Vec::new();
-    for _ in 0..20 {
-        let events = take_cursors(stack, queue).await?;
-        if events.is_empty() {
-            break;
-        }
-        for event in events {
-            scans.push(stack.invoke(event).await?);
-        }
-    }
-    Ok((planned, scans))
+    let mut outcomes = with_cursors(stack, queue, event, Default::default()).await?;
+    let planned = outcomes.remove(0);
+    Ok((planned, outcomes))
 }
 
 #[tokio::test]
@@ -561,17 +562,17 @@ async fn a_long_scan_is_split_into_parts_of_a_bounded_size() -> Result<()> {
         git.part_commits = 3;
     }
     // WHEN the push arrives, then each cursor
-    let mut parts =
-        vec![scanned(stack.invoke(stack.push("main", Some(&old), &new)?).await?)?.commits];
-    for _ in 0..10 {
-        let events = take_cursors(&stack, &queue).await?;
-        if events.is_empty() {
-            break;
-        }
-        for event in events {
-            parts.push(scanned(stack.invoke(event).await?)?.commits);
-        }
-    }
+    let outcomes = with_cursors(
+        &stack,
+        &queue,
+        stack.push("main", Some(&old), &new)?,
+        Default::default(),
+    )
+    .await?;
+    let parts = outcomes
+        .into_iter()
+        .map(|outcome| scanned(outcome).map(|scan| scan.commits))
+        .collect::<Result<Vec<_>>>()?;
     // THEN three parts of 3, 3 and 2 commits
     assert_eq!(parts, vec![3, 3, 2]);
     Ok(())
