@@ -15,7 +15,7 @@ use shared::events::{
 use shared::scan::Scanner;
 use tracing::{info, warn};
 
-use crate::aws_keys::{KeyReport, MAX_KEY_LOOKUPS};
+use crate::aws_keys::{AccessKeys, KeyReport, MAX_KEY_LOOKUPS};
 use crate::config::Config;
 use crate::git_cursor::Cursor;
 use crate::git_path::{self, Budget, Push, Route};
@@ -34,7 +34,7 @@ use crate::walk::{Plan, Walk, push_plan, tag_plan, walk};
 use crate::{Error, adapters};
 
 /// Everything the handler needs, built once in `main`.
-pub struct Deps<S, C, N, T, P> {
+pub struct Deps<S, C, N, T, P, K> {
     pub config: Config,
     /// The built-in rules, for repositories without a `.codewarden.toml`.
     pub scanner: Arc<Scanner>,
@@ -47,7 +47,7 @@ pub struct Deps<S, C, N, T, P> {
     pub pull_requests: P,
     /// STS and IAM, for the access key ids found
     /// (`LEAKED_AWS_KEY_ACTION`).
-    pub access_keys: adapters::IamAccessKeys,
+    pub access_keys: K,
     /// Large pushes over git ([`crate::git_path`]); `None`: the API only.
     pub git: Option<crate::git_path::GitAccess>,
     /// The CodeCommit requests sent, for the outcome's `apiCalls`.
@@ -61,6 +61,7 @@ pub type SdkDeps = Deps<
     adapters::SnsNotifier,
     adapters::S3Store,
     adapters::CodeCommitSource,
+    adapters::IamAccessKeys,
 >;
 
 /// What happened to the alert of an invocation.
@@ -184,9 +185,9 @@ fn acknowledged(reason: impl Into<String>) -> Outcome {
 /// `iam:GetAccessKeyLastUsed`, `iam:ListAccessKeys` (and
 /// `iam:UpdateAccessKey` with `LEAKED_AWS_KEY_ACTION=deactivate`) for the
 /// access key ids found ([`crate::aws_keys`]).
-pub async fn handle<S, C, N, T, P>(
+pub async fn handle<S, C, N, T, P, K>(
     event: Value,
-    deps: &Deps<S, C, N, T, P>,
+    deps: &Deps<S, C, N, T, P, K>,
 ) -> Result<Outcome, Error>
 where
     S: CommitSource + Repositories,
@@ -194,6 +195,7 @@ where
     N: Notifier,
     T: Store,
     P: PullRequests,
+    K: AccessKeys,
 {
     handle_until(event, Budget::default(), deps).await
 }
@@ -201,10 +203,10 @@ where
 /// [`handle`] within the invocation's deadline (Lambda's context): a
 /// git-path scan near it hands the rest over ([`crate::git_path`]). Also
 /// takes the continuation queue's SQS events (a [`Cursor`] each).
-pub async fn handle_until<S, C, N, T, P>(
+pub async fn handle_until<S, C, N, T, P, K>(
     raw: Value,
     budget: Budget,
-    deps: &Deps<S, C, N, T, P>,
+    deps: &Deps<S, C, N, T, P, K>,
 ) -> Result<Outcome, Error>
 where
     S: CommitSource + Repositories,
@@ -212,6 +214,7 @@ where
     N: Notifier,
     T: Store,
     P: PullRequests,
+    K: AccessKeys,
 {
     let event = match parse_event(&raw) {
         Ok(event) => event,
@@ -252,9 +255,9 @@ fn missing(event: &'static str, path: &str) -> Error {
 
 /// A full-history sweep's first step: a cursor per branch of every watched
 /// repository to the continuation queue ([`crate::sweep`]).
-async fn sweep<S, C, N, T, P>(
+async fn sweep<S, C, N, T, P, K>(
     event: &EventBridgeEvent<Value>,
-    deps: &Deps<S, C, N, T, P>,
+    deps: &Deps<S, C, N, T, P, K>,
 ) -> Result<Outcome, Error>
 where
     S: CommitSource + Repositories,
@@ -297,16 +300,17 @@ where
 
 /// The continuation queue's records: each cursor's push scanned on from
 /// where it stopped.
-async fn continue_scans<S, C, N, T, P>(
+async fn continue_scans<S, C, N, T, P, K>(
     raw: &Value,
     budget: Budget,
-    deps: &Deps<S, C, N, T, P>,
+    deps: &Deps<S, C, N, T, P, K>,
 ) -> Result<Outcome, Error>
 where
     S: CommitSource,
     C: Comments,
     N: Notifier,
     T: Store,
+    K: AccessKeys,
 {
     let cursors = Cursor::from_sqs_event(raw).map_err(|e| {
         Error::InvalidEvent(EventError::Invalid {
@@ -333,18 +337,19 @@ where
     Ok(last)
 }
 
-async fn repository_changed<S, C, N, T, P>(
+async fn repository_changed<S, C, N, T, P, K>(
     event: &EventBridgeEvent<CodeCommitRepositoryStateChange>,
     raw: &Value,
     resume: Option<&Cursor>,
     budget: Budget,
-    deps: &Deps<S, C, N, T, P>,
+    deps: &Deps<S, C, N, T, P, K>,
 ) -> Result<Outcome, Error>
 where
     S: CommitSource,
     C: Comments,
     N: Notifier,
     T: Store,
+    K: AccessKeys,
 {
     const KIND: &str = "CodeCommit Repository State Change";
     let detail = &event.detail;
@@ -483,9 +488,9 @@ where
     })
 }
 
-async fn pull_request_changed<S, C, N, T, P>(
+async fn pull_request_changed<S, C, N, T, P, K>(
     event: &EventBridgeEvent<CodeCommitPullRequestStateChange>,
-    deps: &Deps<S, C, N, T, P>,
+    deps: &Deps<S, C, N, T, P, K>,
 ) -> Result<Outcome, Error>
 where
     S: CommitSource,
@@ -493,6 +498,7 @@ where
     N: Notifier,
     T: Store,
     P: PullRequests,
+    K: AccessKeys,
 {
     const KIND: &str = "CodeCommit Pull Request State Change";
     let detail = &event.detail;
@@ -675,8 +681,8 @@ struct Revision<'a> {
 /// Push protection: the summary comment, then APPROVE or REVOKE of the
 /// pull request's current revision, when that revision is the one the
 /// event named (an older event arriving late decides nothing).
-async fn protect<S, C, N, T, P>(
-    deps: &Deps<S, C, N, T, P>,
+async fn protect<S, C, N, T, P, K>(
+    deps: &Deps<S, C, N, T, P, K>,
     revision: &Revision<'_>,
     net: &CommitScan,
     stopped_at: Option<&str>,
@@ -719,8 +725,8 @@ where
 /// `clientRequestToken`, updated when its text changes, posted otherwise.
 /// Two deliveries racing to post it: the loser's post fails (same token,
 /// other text), it finds the winner's comment and updates that.
-async fn upsert_summary<S, C, N, T, P>(
-    deps: &Deps<S, C, N, T, P>,
+async fn upsert_summary<S, C, N, T, P, K>(
+    deps: &Deps<S, C, N, T, P, K>,
     revision: &Revision<'_>,
     text: &str,
 ) -> Result<(), Error>
@@ -768,8 +774,8 @@ where
 
 /// The engine with the repository's trusted configuration (see
 /// [`crate::trust`]) for an event on `branch` whose tip was `before`.
-async fn trusted_scanner<S, C, N, T, P>(
-    deps: &Deps<S, C, N, T, P>,
+async fn trusted_scanner<S, C, N, T, P, K>(
+    deps: &Deps<S, C, N, T, P, K>,
     repository: &str,
     branch: Option<&str>,
     before: Option<&str>,
@@ -792,8 +798,8 @@ where
 
 /// Scans each commit with the repository's trusted configuration; the
 /// results in the order of `commits`.
-async fn scan_all<S, C, N, T, P>(
-    deps: &Deps<S, C, N, T, P>,
+async fn scan_all<S, C, N, T, P, K>(
+    deps: &Deps<S, C, N, T, P, K>,
     repository: &str,
     commits: &[CommitInfo],
     trusted: &RepoScanner,
@@ -862,8 +868,8 @@ fn told(scans: &[CommitScan]) -> Vec<(&CommitScan, &FileFinding)> {
 /// The alert (once per event), the comments (once per finding), then the
 /// reports. Failures are collected; any failure returns an error before
 /// the reports are written, so that the retry redoes what is missing.
-async fn deliver<S, C, N, T, P>(
-    deps: &Deps<S, C, N, T, P>,
+async fn deliver<S, C, N, T, P, K>(
+    deps: &Deps<S, C, N, T, P, K>,
     context: &AlertContext,
     marker: &str,
     scans: &[CommitScan],
@@ -873,6 +879,7 @@ where
     C: Comments,
     N: Notifier,
     T: Store,
+    K: AccessKeys,
 {
     let repository = context.repository.as_str();
     let findings = told(scans);
@@ -946,8 +953,8 @@ where
 /// Publishes the alert unless `marker` says it was sent already. The
 /// marker is written first so that two concurrent deliveries cannot both
 /// publish; when publishing fails it is deleted and the error returned.
-async fn send_once<S, C, N, T, P>(
-    deps: &Deps<S, C, N, T, P>,
+async fn send_once<S, C, N, T, P, K>(
+    deps: &Deps<S, C, N, T, P, K>,
     context: &AlertContext,
     marker: &str,
     findings: &[(&CommitScan, &FileFinding)],
@@ -956,6 +963,7 @@ async fn send_once<S, C, N, T, P>(
 where
     N: Notifier,
     T: Store,
+    K: AccessKeys,
 {
     if !deps.store.claim(marker).await? {
         info!(marker, "already alerted");

@@ -153,7 +153,7 @@ impl SdkDeps {
     }
 }
 
-impl<S, C, N, T, P> Deps<S, C, N, T, P> {
+impl<S, C, N, T, P, K> Deps<S, C, N, T, P, K> {
     /// Fingerprints findings with `key` from now on (see
     /// [`adapters::fingerprint_key`]).
     pub fn use_fingerprint_key(&mut self, key: shared::scan::FingerprintKey) {
