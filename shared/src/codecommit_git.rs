@@ -151,6 +151,26 @@ pub fn default_git_endpoint(region: &str) -> String {
     format!("https://{}", git_endpoint_host(region))
 }
 
+/// Whether `name` can be a CodeCommit repository name: 1 to 100 letters,
+/// digits, `.`, `_` and `-`, and not `.` or `..` (a local copy is
+/// `<dir>/<name>.git`: such a name would leave the copies' directory).
+pub fn check_repository_name(name: &str) -> Result<(), String> {
+    let ok = (1..=100).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+        && name != "."
+        && name != "..";
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{}` is not a CodeCommit repository name (1 to 100 letters, digits, `.`, `_`, `-`)",
+            name.chars().take(100).collect::<String>().escape_debug()
+        ))
+    }
+}
+
 /// Whether a git endpoint override may carry the password: it is sent as
 /// Basic credentials, so only over https, or over plain http to this
 /// machine (the local stack). The error says what to change.

@@ -104,7 +104,7 @@ impl ScannerStack {
             .queue_url
             .context("no queue URL")?;
         if let Some(git) = self.deps.git.as_mut() {
-            git.cursors = Some(secret_scanner::git_cursor::SqsCursors {
+            git.cursors = Some(secret_scanner::adapters::SqsCursors {
                 client: self.sqs.clone(),
                 queue_url: queue_url.clone(),
             });

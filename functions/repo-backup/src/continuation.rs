@@ -126,7 +126,7 @@ impl Continuation {
             .chain(continuation.attempts.keys())
             .chain(continuation.failed.iter().map(|f| &f.repository));
         for name in names {
-            check_repository_name(name).map_err(&problem)?;
+            shared::codecommit_git::check_repository_name(name).map_err(&problem)?;
         }
         Ok(continuation)
     }
@@ -164,25 +164,6 @@ impl Continuation {
             }
         }
         Ok(bodies)
-    }
-}
-
-/// CodeCommit's rule: 1 to 100 letters, digits, `.`, `_` and `-` (and not
-/// `.` or `..`, which would leave `MIRROR_DIR`).
-pub fn check_repository_name(name: &str) -> Result<(), String> {
-    let ok = (1..=100).contains(&name.len())
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
-        && name != "."
-        && name != "..";
-    if ok {
-        Ok(())
-    } else {
-        Err(format!(
-            "`{}` is not a CodeCommit repository name (1 to 100 letters, digits, `.`, `_`, `-`)",
-            name.chars().take(100).collect::<String>().escape_debug()
-        ))
     }
 }
 

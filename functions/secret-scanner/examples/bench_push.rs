@@ -172,15 +172,7 @@ async fn main() -> Result<()> {
         git(&repo, &["add", "-A"])?;
         git(&repo, &["commit", "-q", "-m", "change every file"])?;
         let new = git(&repo, &["rev-parse", "HEAD"])?;
-        let event = json!({
-            "version": "0", "id": format!("bench-{run}"),
-            "detail-type": "CodeCommit Repository State Change", "source": "aws.codecommit",
-            "account": "123456789012", "time": "2026-01-01T00:00:00Z", "region": "us-east-1",
-            "resources": [], "detail": {
-                "event": "referenceUpdated", "repositoryName": name, "referenceType": "branch",
-                "referenceName": "main", "referenceFullName": "refs/heads/main",
-                "commitId": new, "oldCommitId": old}
-        });
+        let event = push_event(format!("bench-{run}"), &name, &old, &new);
         local_aws::server::lock(&server.state().calls).clear();
         let started = Instant::now();
         let outcome = handle(event, &deps).await?;
@@ -235,15 +227,7 @@ async fn api_calls_per_push(
                 git(&repo, &["commit", "-q", "-m", &format!("change {i}")])?;
             }
             let new = git(&repo, &["rev-parse", "HEAD"])?;
-            let event = json!({
-                "version": "0", "id": name,
-                "detail-type": "CodeCommit Repository State Change", "source": "aws.codecommit",
-                "account": "123456789012", "time": "2026-01-01T00:00:00Z", "region": "us-east-1",
-                "resources": [], "detail": {
-                    "event": "referenceUpdated", "repositoryName": name, "referenceType": "branch",
-                    "referenceName": "main", "referenceFullName": "refs/heads/main",
-                    "commitId": new, "oldCommitId": old}
-            });
+            let event = push_event(name.as_str(), &name, &old, &new);
             deps.git = via_git.then(|| access.clone());
             local_aws::server::lock(&server.state().calls).clear();
             let started = Instant::now();
@@ -295,7 +279,7 @@ async fn sweep_history(
         .context("no queue URL")?;
     let mut access = secret_scanner::git_path::GitAccess::from_sdk(local_sdk, &deps.config)
         .context("GIT_SCAN_THRESHOLD is 0")?;
-    access.cursors = Some(secret_scanner::git_cursor::SqsCursors {
+    access.cursors = Some(secret_scanner::adapters::SqsCursors {
         client: sqs.clone(),
         queue_url: queue_url.clone(),
     });
@@ -352,4 +336,17 @@ async fn sweep_history(
         serde_json::to_string(&planned)?
     );
     Ok(())
+}
+
+/// A push of `old..new` to `main` of `repository`, as EventBridge sends it.
+fn push_event(id: impl Into<String>, repository: &str, old: &str, new: &str) -> serde_json::Value {
+    json!({
+        "version": "0", "id": id.into(),
+        "detail-type": "CodeCommit Repository State Change", "source": "aws.codecommit",
+        "account": "123456789012", "time": "2026-01-01T00:00:00Z", "region": "us-east-1",
+        "resources": [], "detail": {
+            "event": "referenceUpdated", "repositoryName": repository, "referenceType": "branch",
+            "referenceName": "main", "referenceFullName": "refs/heads/main",
+            "commitId": new, "oldCommitId": old}
+    })
 }

@@ -818,6 +818,32 @@ impl AccessKeys for IamAccessKeys {
     }
 }
 
+/// The continuation queue (`GIT_SCAN_QUEUE_URL`).
+#[derive(Clone, Debug)]
+pub struct SqsCursors {
+    pub client: aws_sdk_sqs::Client,
+    pub queue_url: String,
+}
+
+impl SqsCursors {
+    pub async fn send(&self, cursor: &crate::git_cursor::Cursor) -> Result<(), Error> {
+        let body = serde_json::to_string(cursor).map_err(|e| Error::Aws {
+            operation: "SendMessage",
+            retryable: false,
+            message: format!("the cursor cannot be written: {e}"),
+            source: Box::new(e),
+        })?;
+        self.client
+            .send_message()
+            .queue_url(&self.queue_url)
+            .message_body(body)
+            .send()
+            .await
+            .map_err(|e| aws_error("SendMessage", e))?;
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     //! Request shapes and error mapping against the real SDK clients, with

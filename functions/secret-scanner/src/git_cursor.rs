@@ -12,8 +12,6 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::Error;
-
 /// `kind` of every cursor message.
 pub const KIND: &str = "secret-scanner-git-cursor";
 /// The message format this version writes and reads.
@@ -90,32 +88,6 @@ impl From<shared::queue_message::BadMessage> for CursorError {
             message_id: bad.message_id,
             problem: bad.problem,
         }
-    }
-}
-
-/// The continuation queue (`GIT_SCAN_QUEUE_URL`).
-#[derive(Clone, Debug)]
-pub struct SqsCursors {
-    pub client: aws_sdk_sqs::Client,
-    pub queue_url: String,
-}
-
-impl SqsCursors {
-    pub async fn send(&self, cursor: &Cursor) -> Result<(), Error> {
-        let body = serde_json::to_string(cursor).map_err(|e| Error::Aws {
-            operation: "SendMessage",
-            retryable: false,
-            message: format!("the cursor cannot be written: {e}"),
-            source: Box::new(e),
-        })?;
-        self.client
-            .send_message()
-            .queue_url(&self.queue_url)
-            .message_body(body)
-            .send()
-            .await
-            .map_err(|e| crate::adapters::aws_error("SendMessage", e))?;
-        Ok(())
     }
 }
 

@@ -28,7 +28,8 @@ use shared::git_fetch::{self, GitRemote};
 use shared::local_copies;
 use tracing::info;
 
-use crate::git_cursor::{Cursor, SqsCursors};
+use crate::adapters::SqsCursors;
+use crate::git_cursor::Cursor;
 use crate::git_source::LocalGitSource;
 use crate::ports::{CommitSource, Store};
 use crate::scanning::{CommitScan, ScannerCache, repo_scanner, scan_commit};
@@ -110,6 +111,14 @@ impl GitAccess {
     /// Brings the local copy of `repository` up to date (on the blocking
     /// pool) and opens it.
     pub async fn fetch(&self, repository: &str) -> Result<LocalGitSource, Error> {
+        // The copy is `<dir>/<repository>.git`: never a path outside it.
+        shared::codecommit_git::check_repository_name(repository).map_err(|problem| {
+            Error::InvalidEvent(shared::events::EventError::Invalid {
+                event: "CodeCommit Repository State Change",
+                path: "detail.repositoryName".to_owned(),
+                problem,
+            })
+        })?;
         let auth = self.remote().auth(repository).await?;
         let url = self.remote().url(repository);
         let dir = self.dir.join(format!("{repository}.git"));

@@ -49,7 +49,11 @@ impl SweepRequest {
                 let mut names = Vec::with_capacity(items.len());
                 for item in items {
                     match item.as_str().map(str::trim) {
-                        Some(name) if !name.is_empty() => names.push(name.to_owned()),
+                        Some(name) if !name.is_empty() => {
+                            shared::codecommit_git::check_repository_name(name)
+                                .map_err(SweepEventError)?;
+                            names.push(name.to_owned());
+                        }
                         _ => {
                             return Err(SweepEventError(format!(
                                 "`detail.repositories` holds {}, not a repository name",
@@ -187,6 +191,10 @@ mod tests {
             (json!({"repositories": "app"}), "not a list"),
             (json!({"repositories": ["app", 3]}), "holds 3"),
             (json!({"repositories": [""]}), "not a repository name"),
+            (
+                json!({"repositories": ["../etc"]}),
+                "not a CodeCommit repository name",
+            ),
         ] {
             let error = SweepRequest::from_event(&event(detail.clone())?).err();
             assert!(
