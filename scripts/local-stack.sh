@@ -183,8 +183,10 @@ cmd_up() {
   if [ "${LOCAL_STACK_SKIP_BUILD:-0}" = 1 ] && [ -x "$LOCAL_AWS_BIN" ]; then
     say "using $LOCAL_AWS_BIN as built (LOCAL_STACK_SKIP_BUILD=1)"
   else
-    say "cargo build -p local-aws"
-    cargo build -p local-aws
+    # --workspace: features unified as in the workspace build, so its
+    # artifacts are reused (`-p local-aws` alone rebuilt gix, tokio, serde).
+    say "cargo build --workspace --bin local-aws"
+    cargo build --workspace --bin local-aws
   fi
 
   local moto_port aws_port pid
