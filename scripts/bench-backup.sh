@@ -21,7 +21,8 @@ COMMITS=${1:-5000}
 : "${AWS_ENDPOINT_URL:?start the stack first: scripts/local-stack.sh up && . .local/env}"
 command -v git >/dev/null || { echo "bench-backup.sh: needs git (apt-get install git)" >&2; exit 2; }
 
-cargo build -q -p repo-backup --example repo-backup-invoke
+# --workspace: the workspace build's features, so its artifacts are reused.
+cargo build -q --workspace --example repo-backup-invoke
 INVOKE=${CARGO_TARGET_DIR:-$ROOT/target}/debug/examples/repo-backup-invoke
 
 stamp=$(date +%s)

@@ -37,12 +37,12 @@ done
 
 if [[ -z ${CODEWARDEN:-} ]]; then
   echo "==> building codewarden" >&2
-  cargo build --quiet -p codewarden
+  cargo build --quiet --workspace --bin codewarden
   CODEWARDEN=$TARGET/debug/codewarden
 fi
 
 if [[ ! -x $CODEWARDEN ]]; then
-  echo "bench-precision: no codewarden binary at $CODEWARDEN (build it: cargo build -p codewarden)" >&2
+  echo "bench-precision: no codewarden binary at $CODEWARDEN (build it: cargo build --workspace --bin codewarden)" >&2
   exit 2
 fi
 # The scan runs from a temporary directory: the binary's path must not be relative.

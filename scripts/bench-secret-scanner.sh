@@ -11,6 +11,10 @@ if [[ -z "${MOTO_ENDPOINT:-${AWS_ENDPOINT_URL:-}}" ]]; then
 fi
 # Debug profile by default (dependencies are optimised in it, see Cargo.toml;
 # a release build of the SDK takes minutes): BENCH_PROFILE=release for LTO.
+# Built with the workspace's features (not `-p secret-scanner`), so the
+# workspace build's artifacts are reused instead of rebuilding the SDK.
 profile=()
-[[ "${BENCH_PROFILE:-dev}" == release ]] && profile=(--release)
-exec cargo run --quiet "${profile[@]}" -p secret-scanner --example bench_push -- "${1:-100}" "${2:-3}"
+dir=debug
+[[ "${BENCH_PROFILE:-dev}" == release ]] && { profile=(--release); dir=release; }
+cargo build --quiet "${profile[@]}" --workspace --example bench_push
+exec "${CARGO_TARGET_DIR:-target}/$dir/examples/bench_push" "${1:-100}" "${2:-3}"
