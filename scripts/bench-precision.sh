@@ -37,12 +37,13 @@ done
 
 if [[ -z ${CODEWARDEN:-} ]]; then
   echo "==> building codewarden" >&2
-  cargo build --quiet --workspace --bin codewarden
+  # The workspace build the tests share (a narrower one resolves other features).
+  cargo build --quiet --workspace --all-targets
   CODEWARDEN=$TARGET/debug/codewarden
 fi
 
 if [[ ! -x $CODEWARDEN ]]; then
-  echo "bench-precision: no codewarden binary at $CODEWARDEN (build it: cargo build --workspace --bin codewarden)" >&2
+  echo "bench-precision: no codewarden binary at $CODEWARDEN (build it: cargo build --workspace --all-targets)" >&2
   exit 2
 fi
 # The scan runs from a temporary directory: the binary's path must not be relative.

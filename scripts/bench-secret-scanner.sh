@@ -11,8 +11,8 @@ if [[ -z "${MOTO_ENDPOINT:-${AWS_ENDPOINT_URL:-}}" ]]; then
 fi
 # Debug profile by default (dependencies are optimised in it, see Cargo.toml;
 # a release build of the SDK takes minutes): BENCH_PROFILE=release for LTO.
-# Built with the workspace's features (not `-p secret-scanner`), so the
-# workspace build's artifacts are reused instead of rebuilding the SDK.
+# `--workspace --example`: the features of the workspace build (not
+# `-p secret-scanner`'s), so its artifacts are reused, nothing rebuilt.
 profile=()
 dir=debug
 [[ "${BENCH_PROFILE:-dev}" == release ]] && { profile=(--release); dir=release; }

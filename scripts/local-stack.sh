@@ -183,10 +183,11 @@ cmd_up() {
   if [ "${LOCAL_STACK_SKIP_BUILD:-0}" = 1 ] && [ -x "$LOCAL_AWS_BIN" ]; then
     say "using $LOCAL_AWS_BIN as built (LOCAL_STACK_SKIP_BUILD=1)"
   else
-    # --workspace: features unified as in the workspace build, so its
-    # artifacts are reused (`-p local-aws` alone rebuilt gix, tokio, serde).
-    say "cargo build --workspace --bin local-aws"
-    cargo build --workspace --bin local-aws
+    # The build CI, demo.sh and `cargo test --workspace` share: any narrower
+    # selection (`-p local-aws`, `--bin local-aws`) resolves other features
+    # (no dev-dependencies) and rebuilds gix, tokio and serde beside it.
+    say "cargo build --workspace --all-targets"
+    cargo build --workspace --all-targets
   fi
 
   local moto_port aws_port pid
