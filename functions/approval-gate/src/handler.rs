@@ -367,6 +367,41 @@ mod tests {
         Ok(serde_json::from_str(&std::fs::read_to_string(path)?)?)
     }
 
+    #[test]
+    fn every_other_source_maps_to_a_repository_and_commit_or_says_why_not() {
+        let revision = |id: Option<&str>, url: Option<&str>| crate::ports::Revision {
+            revision_id: id.map(str::to_owned),
+            url: url.map(str::to_owned),
+            summary: None,
+        };
+        let commit = "9f2c4e1a7b3d5f6e8a0c2b4d6f8e0a1c3b5d7f9e";
+        let url = |repo: &str| {
+            format!("https://us-east-1.console.aws.amazon.com/codesuite/codecommit/repositories/{repo}/commit/{commit}")
+        };
+        // GIVEN a CodeCommit revision THEN its repository and commit
+        assert_eq!(
+            other_source(&revision(Some(commit), Some(&url("lib")))),
+            Ok(("lib".to_owned(), commit.to_owned()))
+        );
+        // GIVEN no commit, no URL, or a name that is no repository name
+        // THEN why it cannot be checked
+        assert_eq!(
+            other_source(&revision(Some("3sL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY"), Some(&url("lib")))),
+            Err("is not a commit")
+        );
+        assert_eq!(
+            other_source(&revision(Some(commit), None)),
+            Err("names no CodeCommit repository")
+        );
+        for bad in ["..", "lib.git"] {
+            assert_eq!(
+                other_source(&revision(Some(commit), Some(&url(bad)))),
+                Err("names no valid CodeCommit repository"),
+                "{bad}"
+            );
+        }
+    }
+
     /// Real SDK clients pointed at a closed port: any call would fail the test.
     fn deps() -> Result<SdkDeps, Box<dyn std::error::Error>> {
         let config = Config::from_lookup(|name| {

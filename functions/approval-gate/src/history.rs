@@ -836,6 +836,43 @@ mod tests {
     }
 
     #[test]
+    fn another_sources_findings_and_problems_count_as_the_first_ones() {
+        // GIVEN the first source clean, and a second whose history has a
+        // finding, and a third that could not be read
+        let clean = || Checked {
+            since: success(),
+            commits: vec![("b".repeat(40), CommitState::Clean)],
+            problem: None,
+            others: Vec::new(),
+        };
+        let mut checked = clean();
+        let mut lib = clean();
+        lib.commits.push(("c".repeat(40), leaky(1)));
+        // WHEN absorbed
+        checked.absorb("lib", &"d".repeat(40), lib);
+        // THEN the findings decide, and the scope names the other source
+        assert_eq!(checked.scan_state(), ScanState::Findings { count: 1 });
+        assert!(
+            checked.scope_counted().contains("lib@dddddddd"),
+            "{}",
+            checked.scope_counted()
+        );
+        // AND a source that could not be read is a problem (a person decides)
+        let mut unread = clean();
+        unread.problem = Some("the history of lib2 could not be read".into());
+        let mut checked = clean();
+        checked.absorb("lib2", &"e".repeat(40), unread);
+        checked.add_problem("source revision 3 is not a commit: it cannot be checked".into());
+        match checked.scan_state() {
+            ScanState::Unknown { reason } => {
+                assert!(reason.contains("source lib2: the history"), "{reason}");
+                assert!(reason.contains("source revision 3"), "{reason}");
+            }
+            other => panic!("expected unknown, got {other:?}"),
+        }
+    }
+
+    #[test]
     fn findings_anywhere_reject_and_name_the_commit() {
         // GIVEN a clean tip B over a leaky A
         let checked = Checked {

@@ -172,7 +172,8 @@ fn acknowledged(reason: impl Into<String>) -> Outcome {
 /// from repository, commit, path, line and fingerprint), then one report per scanned commit at
 /// `findings/<repository>/<commitId>.json` (last: a report means "done").
 ///
-/// IAM: `codecommit:GetRepository`, `codecommit:BatchGetCommits`,
+/// IAM: `codecommit:GetRepository`, `codecommit:GetBranch` (the default
+/// branch's tip, the commit trusted), `codecommit:BatchGetCommits`,
 /// `codecommit:GetMergeOptions`, `codecommit:GetDifferences`,
 /// `codecommit:GetBlobDifferences`, `codecommit:GetBlob`, `codecommit:GetFile`,
 /// `codecommit:PostCommentForComparedCommit`,
@@ -180,8 +181,10 @@ fn acknowledged(reason: impl Into<String>) -> Outcome {
 /// `codecommit:GetPullRequest`, `codecommit:GetCommentsForPullRequest`,
 /// `codecommit:UpdateComment`, `codecommit:UpdatePullRequestApprovalState`
 /// (see [`crate::protection`]); `sns:Publish`, `s3:PutObject`,
-/// `s3:GetObject` (HeadObject), `s3:DeleteObject` (marker release);
-/// `sts:GetAccessKeyInfo`, `sts:GetCallerIdentity`,
+/// `s3:GetObject` (HeadObject, the recorded default branch),
+/// `s3:DeleteObject` (marker release); `sts:GetCallerIdentity` (the
+/// scanner's own ARN, author of its summary comments);
+/// `sts:GetAccessKeyInfo`,
 /// `iam:GetAccessKeyLastUsed`, `iam:ListAccessKeys` (and
 /// `iam:UpdateAccessKey` with `LEAKED_AWS_KEY_ACTION=deactivate`) for the
 /// access key ids found ([`crate::aws_keys`]).
@@ -272,14 +275,17 @@ async fn sweep<S, C, N, T, P, K>(
 where
     S: CommitSource + Repositories,
 {
-    let request = match SweepRequest::from_event(event) {
-        Ok(request) => request,
-        // Nothing a retry changes (an invalid repository name among them).
-        Err(error) => {
-            warn!(error = %error, "invalid sweep event: acknowledged, not used");
-            return Ok(acknowledged("invalid sweep event"));
-        }
-    };
+    // A name that is no repository name: acknowledged, never used.
+    if let Some(Value::Array(items)) = event.detail.get("repositories")
+        && let Some(outcome) = items
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::trim)
+            .find_map(invalid_repository)
+    {
+        return Ok(outcome);
+    }
+    let request = SweepRequest::from_event(event)?;
     let git = deps.git.as_ref().ok_or(Error::SweepUnavailable(
         "the git path is off (GIT_SCAN_THRESHOLD=0)",
     ))?;
@@ -1092,5 +1098,26 @@ where
             }
             Err(error)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_fallback_summary_token_keeps_the_prefix_and_is_never_the_same() {
+        // GIVEN the deterministic token's prefix
+        let base = token(&["pull-request-summary", "app", "7"]);
+        let prefix = &base[..SUMMARY_TOKEN_PREFIX];
+        // WHEN two fallback tokens are made
+        let one = unpredictable_token(prefix, "arn:aws:sts::1:assumed-role/r/s");
+        let two = unpredictable_token(prefix, "arn:aws:sts::1:assumed-role/r/s");
+        // THEN both are found by the prefix, neither is the deterministic
+        // token, and they differ
+        assert!(one.starts_with(prefix) && two.starts_with(prefix));
+        assert_ne!(one, base);
+        assert_ne!(one, two);
+        assert!(one.len() <= 64, "{one}");
     }
 }
