@@ -222,7 +222,10 @@ async fn aws_json(
 /// form body `Action=GetCallerIdentity&Version=2011-06-15`).
 fn is_get_caller_identity(body: &[u8]) -> bool {
     std::str::from_utf8(body)
-        .map(|text| text.split('&').any(|pair| pair == "Action=GetCallerIdentity"))
+        .map(|text| {
+            text.split('&')
+                .any(|pair| pair == "Action=GetCallerIdentity")
+        })
         .unwrap_or(false)
 }
 

@@ -255,18 +255,38 @@ mod tests {
         // GIVEN names an event could carry
         let long = "a".repeat(101);
         let bad = [
-            "", ".", "..", "../x", "a/b", "a\\b", "x\n", "x\u{7}", ".git", "app.GIT", &long,
-            "caf\u{e9}", "AKIAZ7Q3XK2LMNB4RT6Y/x",
+            "",
+            ".",
+            "..",
+            "../x",
+            "a/b",
+            "a\\b",
+            "x\n",
+            "x\u{7}",
+            ".git",
+            "app.GIT",
+            &long,
+            "caf\u{e9}",
+            "AKIAZ7Q3XK2LMNB4RT6Y/x",
         ];
         // WHEN checked THEN each is refused, the error never quoting it
         for name in bad {
             let error = check_repository_name(name).err();
             let error = error.unwrap_or_else(|| panic!("{name:?} was accepted"));
             assert!(!error.contains("AKIA"), "{error}");
-            assert!(error.contains("not a CodeCommit repository name"), "{error}");
+            assert!(
+                error.contains("not a CodeCommit repository name"),
+                "{error}"
+            );
         }
         // AND real names pass
-        for name in ["app", "my-service_2", "a.b", "x".repeat(100).as_str(), "..x"] {
+        for name in [
+            "app",
+            "my-service_2",
+            "a.b",
+            "x".repeat(100).as_str(),
+            "..x",
+        ] {
             assert_eq!(check_repository_name(name), Ok(()), "{name}");
         }
     }

@@ -1225,7 +1225,10 @@ async fn a_leak_in_the_second_source_of_a_pipeline_is_rejected() -> Result<()> {
     release_sources(
         &mut stack,
         "e-two-sources",
-        json!([revision(&app, "Fix login redirect"), lib_revision("lib", &tip)]),
+        json!([
+            revision(&app, "Fix login redirect"),
+            lib_revision("lib", &tip)
+        ]),
     )
     .await?;
     // WHEN the approval request arrives
@@ -1234,7 +1237,7 @@ async fn a_leak_in_the_second_source_of_a_pipeline_is_rejected() -> Result<()> {
     let approval = stack.approval().await?;
     assert_eq!(approval["status"], "Rejected", "{outcome:?}");
     let summary = approval["summary"].as_str().unwrap_or_default();
-    assert!(summary.contains(&short(&leak)), "{summary}");
+    assert!(summary.contains(short(&leak)), "{summary}");
     assert!(summary.contains("lib@"), "{summary}");
     assert!(!summary.contains(&SECRET[..5]));
     Ok(())

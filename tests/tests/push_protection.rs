@@ -380,7 +380,11 @@ async fn a_summary_posted_first_by_someone_else_with_the_scanners_token_neither_
             .post_comment_for_pull_request()
             .pull_request_id(&pr)
             .repository_name(&stack.repository)
-            .before_commit_id(event["detail"]["destinationCommit"].as_str().unwrap_or_default())
+            .before_commit_id(
+                event["detail"]["destinationCommit"]
+                    .as_str()
+                    .unwrap_or_default(),
+            )
             .after_commit_id(event["detail"]["sourceCommit"].as_str().unwrap_or_default())
             .content(fake)
             .client_request_token(&predicted)
@@ -392,10 +396,16 @@ async fn a_summary_posted_first_by_someone_else_with_the_scanners_token_neither_
         // THEN the squatter's comment is untouched, and the scanner posted
         // exactly one summary of its own, saying blocked, masked
         let all = summaries_by_author(&stack, &pr).await?;
-        let theirs: Vec<_> = all.iter().filter(|(a, _, _)| a != e2e::SCANNER_ARN).collect();
+        let theirs: Vec<_> = all
+            .iter()
+            .filter(|(a, _, _)| a != e2e::SCANNER_ARN)
+            .collect();
         assert_eq!(theirs.len(), 1, "{all:?}");
         assert_eq!(theirs[0].2, fake);
-        let ours: Vec<_> = all.iter().filter(|(a, _, _)| a == e2e::SCANNER_ARN).collect();
+        let ours: Vec<_> = all
+            .iter()
+            .filter(|(a, _, _)| a == e2e::SCANNER_ARN)
+            .collect();
         assert_eq!(ours.len(), 1, "{all:?}");
         assert_ne!(ours[0].1, predicted, "{all:?}");
         assert!(ours[0].2.contains("blocked") && ours[0].2.contains("AKIA***"));
@@ -410,7 +420,10 @@ async fn a_summary_posted_first_by_someone_else_with_the_scanners_token_neither_
         let updated = stack.event("pullRequestSourceBranchUpdated", &pr).await?;
         assert_eq!(stack.invoke(&updated).await?, ApprovalStatus::Approved);
         let all = summaries_by_author(&stack, &pr).await?;
-        let ours: Vec<_> = all.iter().filter(|(a, _, _)| a == e2e::SCANNER_ARN).collect();
+        let ours: Vec<_> = all
+            .iter()
+            .filter(|(a, _, _)| a == e2e::SCANNER_ARN)
+            .collect();
         assert_eq!((all.len(), ours.len()), (2, 1), "{all:?}");
         assert!(ours[0].2.contains("passed"), "{}", ours[0].2);
     }

@@ -49,7 +49,9 @@ async fn api_calls(stack: &ScannerStack) -> Result<u64> {
 #[tokio::test]
 async fn the_secret_scanner_acknowledges_events_with_invalid_repository_names() -> Result<()> {
     let mut stack = ScannerStack::start(&[]).await?;
-    stack.enable_git_continuation(std::time::Duration::ZERO).await?;
+    stack
+        .enable_git_continuation(std::time::Duration::ZERO)
+        .await?;
     let commit = "c3e5a7b9d1f3a5c7e9b1d3f5a7c9e1b3d5f7a9c1";
     for name in bad_names() {
         // GIVEN a push, a pull request, a sweep and a continuation cursor

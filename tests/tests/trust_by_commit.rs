@@ -16,7 +16,8 @@ const AWS_KEY: &str = "AKIAZ7Q3XK2LMNB4RT6Y";
 const AWS_KEY_2: &str = "AKIAQW3RTY7UIOP2LKJH";
 
 /// A `.codewarden.toml` that allows everything an attacker needs.
-const LOOSE_CONFIG: &str = "[allow]\npaths = [\"prod.env\", \"fixtures/**\"]\nrules = [\"aws-access-key-id\"]\n";
+const LOOSE_CONFIG: &str =
+    "[allow]\npaths = [\"prod.env\", \"fixtures/**\"]\nrules = [\"aws-access-key-id\"]\n";
 
 fn env_file(key: &str) -> String {
     format!("# production\nregion = us-east-1\naws_access_key_id = {key}\n")
@@ -183,7 +184,12 @@ async fn a_pull_request_trusts_the_config_at_its_destination_commit() -> Result<
         "[allow]\npaths = [\"fixtures/**\"]\n",
         "allow fixtures",
     )?;
-    stack.commit_on("release", ".codewarden.toml", "# strict\n", "strict release")?;
+    stack.commit_on(
+        "release",
+        ".codewarden.toml",
+        "# strict\n",
+        "strict release",
+    )?;
     // AND a feature branch off release adding a key in a fixture
     git(&stack.repo, &["checkout", "-q", "-b", "feature", "release"])?;
     stack.commit("fixtures/creds.env", &env_file(AWS_KEY), "fixture")?;
@@ -204,7 +210,10 @@ async fn a_pull_request_trusts_the_config_at_its_destination_commit() -> Result<
     // AND the other way round: a tag named `release` at a loose config
     // changes nothing (the destination commit is trusted, not the name)
     tag_loose_config(&stack, "release")?;
-    git(&stack.repo, &["checkout", "-q", "-b", "feature2", "refs/heads/release"])?;
+    git(
+        &stack.repo,
+        &["checkout", "-q", "-b", "feature2", "refs/heads/release"],
+    )?;
     stack.commit("prod.env", &env_file(AWS_KEY_2), "prod")?;
     git(&stack.repo, &["checkout", "-q", "main"])?;
     let event = pull_request(&stack, "feature2", "refs/heads/release").await?;

@@ -376,7 +376,9 @@ mod tests {
         };
         let commit = "9f2c4e1a7b3d5f6e8a0c2b4d6f8e0a1c3b5d7f9e";
         let url = |repo: &str| {
-            format!("https://us-east-1.console.aws.amazon.com/codesuite/codecommit/repositories/{repo}/commit/{commit}")
+            format!(
+                "https://us-east-1.console.aws.amazon.com/codesuite/codecommit/repositories/{repo}/commit/{commit}"
+            )
         };
         // GIVEN a CodeCommit revision THEN its repository and commit
         assert_eq!(
@@ -386,7 +388,10 @@ mod tests {
         // GIVEN no commit, no URL, or a name that is no repository name
         // THEN why it cannot be checked
         assert_eq!(
-            other_source(&revision(Some("3sL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY"), Some(&url("lib")))),
+            other_source(&revision(
+                Some("3sL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY"),
+                Some(&url("lib"))
+            )),
             Err("is not a commit")
         );
         assert_eq!(

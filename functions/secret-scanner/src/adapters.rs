@@ -15,8 +15,8 @@ use crate::Error;
 use crate::aws_keys::{AccessKeyId, AccessKeys, KeyOwner, LastUse};
 use crate::ports::{
     AddedLine, ApprovalChange, BlobChange, BlobContent, ChangedFile, CommentRequest, Comments,
-    CommitInfo, CommitSource, DefaultBranch, FoundComment, Notifier, PullRequestState, PullRequests, Repositories,
-    Store,
+    CommitInfo, CommitSource, DefaultBranch, FoundComment, Notifier, PullRequestState,
+    PullRequests, Repositories, Store,
 };
 
 /// Pages followed at most per listing: 1000 pages of 100 differences or
@@ -283,13 +283,15 @@ impl CommitSource for CodeCommitSource {
             .send()
             .await;
         match result {
-            Ok(output) => Ok(output
-                .branch()
-                .and_then(|b| b.commit_id())
-                .map(|commit| DefaultBranch {
-                    name,
-                    commit: commit.to_owned(),
-                })),
+            Ok(output) => {
+                Ok(output
+                    .branch()
+                    .and_then(|b| b.commit_id())
+                    .map(|commit| DefaultBranch {
+                        name,
+                        commit: commit.to_owned(),
+                    }))
+            }
             // Deleted meanwhile (or an empty repository): nothing trusted.
             Err(error) if code(&error) == Some("BranchDoesNotExistException") => Ok(None),
             Err(error) => Err(aws_error("GetBranch", error)),
@@ -750,7 +752,9 @@ impl Store for S3Store {
             message: format!("reading the object's body failed: {e}"),
             source: Box::new(e),
         })?;
-        Ok(Some(String::from_utf8_lossy(&bytes.into_bytes()).into_owned()))
+        Ok(Some(
+            String::from_utf8_lossy(&bytes.into_bytes()).into_owned(),
+        ))
     }
 }
 

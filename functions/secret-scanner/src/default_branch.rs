@@ -116,9 +116,14 @@ pub async fn watch<N: Notifier, T: Store>(
         record().await?;
         return Ok(Watched::AlreadyAlerted);
     }
-    let message = alert(repository, &recorded.default_branch, current, alerting.region)
-        .masked(alerting.scanner)
-        .render(alerting.format);
+    let message = alert(
+        repository,
+        &recorded.default_branch,
+        current,
+        alerting.region,
+    )
+    .masked(alerting.scanner)
+    .render(alerting.format);
     let message_id = match alerting.notifier.publish(&message).await {
         Ok(id) => id,
         Err(error) => {
@@ -172,7 +177,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_alert_names_both_branches_and_masks_repository_text() -> Result<(), Box<dyn std::error::Error>> {
+    fn the_alert_names_both_branches_and_masks_repository_text()
+    -> Result<(), Box<dyn std::error::Error>> {
         // GIVEN a change from main to a branch whose name holds a key
         let to = DefaultBranch {
             name: "AKIAZ7Q3XK2LMNB4RT6Y".into(),

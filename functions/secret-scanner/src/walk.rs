@@ -278,8 +278,11 @@ pub async fn tag_plan<S: CommitSource>(
         ..Plan::default()
     };
     if let Some(default) = default {
-        plan.stops
-            .extend(source.merge_base(repository, tagged, &default.commit).await?);
+        plan.stops.extend(
+            source
+                .merge_base(repository, tagged, &default.commit)
+                .await?,
+        );
         plan.references.push(default.commit.clone());
     }
     Ok(plan)
