@@ -75,6 +75,7 @@ pub fn handle(
         "ListRepositories" => repository::list_repositories(state, parse(input)?),
         "CreateRepository" => repository::create_repository(state, parse(input)?),
         "GetBranch" => repository::get_branch(state, parse(input)?),
+        "UpdateDefaultBranch" => repository::update_default_branch(state, parse(input)?),
         "ListBranches" => repository::list_branches(state, parse(input)?),
         "GetCommit" => commits::get_commit(state, parse(input)?),
         "BatchGetCommits" => commits::batch_get_commits(state, parse(input)?),

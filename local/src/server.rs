@@ -197,6 +197,10 @@ async fn aws_json(
         .unwrap_or_default()
         .to_string();
     let caller = crate::identity::caller_arn(&state.config, &headers);
+    if target.is_empty() && is_get_caller_identity(&body) {
+        state.record_call("GetCallerIdentity");
+        return get_caller_identity(&state.config, &caller);
+    }
     let result = dispatch(state, &target, &caller, body).await;
     match result {
         Ok(value) => {
@@ -212,6 +216,43 @@ async fn aws_json(
             e.into_response()
         }
     }
+}
+
+/// Whether a request is STS `GetCallerIdentity` (the query protocol: a
+/// form body `Action=GetCallerIdentity&Version=2011-06-15`).
+fn is_get_caller_identity(body: &[u8]) -> bool {
+    std::str::from_utf8(body)
+        .map(|text| {
+            text.split('&')
+                .any(|pair| pair == "Action=GetCallerIdentity")
+        })
+        .unwrap_or(false)
+}
+
+/// STS `GetCallerIdentity`: the caller's ARN as the CodeCommit operations
+/// see it ([`crate::identity`]), so that a function can learn the identity
+/// its comments and approvals carry, as it does on AWS.
+fn get_caller_identity(config: &Config, caller: &str) -> Response {
+    let body = format!(
+        "<GetCallerIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">\
+         <GetCallerIdentityResult><Arn>{arn}</Arn><UserId>local-aws</UserId>\
+         <Account>{account}</Account></GetCallerIdentityResult>\
+         <ResponseMetadata><RequestId>{id}</RequestId></ResponseMetadata>\
+         </GetCallerIdentityResponse>",
+        arn = xml_escape(caller),
+        account = xml_escape(&config.account_id),
+        id = request_id(),
+    );
+    let mut resp = body.into_response();
+    resp.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("text/xml"));
+    resp
+}
+
+fn xml_escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }
 
 async fn dispatch(

@@ -152,21 +152,28 @@ pub fn default_git_endpoint(region: &str) -> String {
 }
 
 /// Whether `name` can be a CodeCommit repository name: 1 to 100 letters,
-/// digits, `.`, `_` and `-`, and not `.` or `..` (a local copy is
-/// `<dir>/<name>.git`: such a name would leave the copies' directory).
+/// digits, `.`, `_` and `-`, not `.` or `..`, not ending in `.git` (as
+/// CodeCommit's own rule; a local copy is `<dir>/<name>.git`, a backup
+/// `<prefix><name>/...`: such a name would leave its directory or prefix).
+///
+/// Every function checks every repository name an event (or a queue
+/// message, or a listing) gives it with this before any file system or
+/// API use. The error never quotes the name (it is attacker-chosen text,
+/// and may hold anything): it says only its length.
 pub fn check_repository_name(name: &str) -> Result<(), String> {
     let ok = (1..=100).contains(&name.len())
         && name
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
         && name != "."
-        && name != "..";
+        && name != ".."
+        && !name.to_ascii_lowercase().ends_with(".git");
     if ok {
         Ok(())
     } else {
         Err(format!(
-            "`{}` is not a CodeCommit repository name (1 to 100 letters, digits, `.`, `_`, `-`)",
-            name.chars().take(100).collect::<String>().escape_debug()
+            "a repository name of {} bytes (not shown) is not a CodeCommit repository name (1 to 100 letters, digits, `.`, `_`, `-`; not `.`, `..`, nor ending in `.git`)",
+            name.len()
         ))
     }
 }
@@ -242,6 +249,47 @@ mod tests {
     use super::*;
 
     const HOST: &str = "git-codecommit.us-west-2.amazonaws.com";
+
+    #[test]
+    fn repository_names_that_could_leave_a_directory_are_refused_unquoted() {
+        // GIVEN names an event could carry
+        let long = "a".repeat(101);
+        let bad = [
+            "",
+            ".",
+            "..",
+            "../x",
+            "a/b",
+            "a\\b",
+            "x\n",
+            "x\u{7}",
+            ".git",
+            "app.GIT",
+            &long,
+            "caf\u{e9}",
+            "AKIAZ7Q3XK2LMNB4RT6Y/x",
+        ];
+        // WHEN checked THEN each is refused, the error never quoting it
+        for name in bad {
+            let error = check_repository_name(name).err();
+            let error = error.unwrap_or_else(|| panic!("{name:?} was accepted"));
+            assert!(!error.contains("AKIA"), "{error}");
+            assert!(
+                error.contains("not a CodeCommit repository name"),
+                "{error}"
+            );
+        }
+        // AND real names pass
+        for name in [
+            "app",
+            "my-service_2",
+            "a.b",
+            "x".repeat(100).as_str(),
+            "..x",
+        ] {
+            assert_eq!(check_repository_name(name), Ok(()), "{name}");
+        }
+    }
 
     fn scope() -> Scope<'static> {
         Scope {

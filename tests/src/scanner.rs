@@ -59,6 +59,7 @@ impl ScannerStack {
         let local = aws.sdk_config_as(SCANNER_ACCESS_KEY).await;
         let mut clients = Clients::new(&moto, &config);
         clients.codecommit = secret_scanner::codecommit_client(&local, &config);
+        clients.caller = aws_sdk_sts::Client::new(&local);
         let deps = SdkDeps::new(config.clone(), clients)?;
         Ok(Self {
             codecommit: aws.codecommit().await,

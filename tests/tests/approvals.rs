@@ -1136,3 +1136,156 @@ async fn a_history_longer_than_the_bound_asks_a_human_saying_so() -> Result<()> 
     assert_eq!(stack.approval().await?["status"], "Pending");
     Ok(())
 }
+
+/// The pipeline with a second CodeCommit source action, `SourceLib`
+/// (repository `lib`), beside `Source` (repository [`REPOSITORY`]).
+async fn seed_two_source_pipeline(aws: &LocalAws) -> Result<()> {
+    aws.admin_post(
+        "/codepipeline/pipelines",
+        json!({"name": PIPELINE, "stages": [
+            {"name": "Source", "actions": [
+                {"name": "Source", "category": "Source",
+                 "configuration": {"RepositoryName": REPOSITORY, "BranchName": "main"}},
+                {"name": "SourceLib", "category": "Source",
+                 "configuration": {"RepositoryName": "lib", "BranchName": "main"}}]},
+            {"name": "Build", "actions": [{"name": "Build", "category": "Build"}]},
+            {"name": "Approve", "actions": [{"name": "Approve", "category": "Approval"}]},
+            {"name": "Deploy", "actions": [{"name": "Deploy", "category": "Deploy"}]},
+        ]}),
+    )
+    .await?;
+    Ok(())
+}
+
+/// A new execution with `revisions` (one per source action), waiting at
+/// the approval; the stack's token becomes its approval's. The first
+/// execution's approval is decided before (local-aws, like CodePipeline,
+/// has one approval waiting per action).
+async fn release_sources(stack: &mut Stack, execution: &str, revisions: Value) -> Result<()> {
+    stack
+        .aws
+        .admin_post(
+            "/codepipeline/executions",
+            json!({"pipelineName": PIPELINE, "pipelineExecutionId": execution,
+                   "artifactRevisions": revisions,
+                   "actions": [{"stageName": "Source", "actionName": "Source"},
+                               {"stageName": "Source", "actionName": "SourceLib"},
+                               {"stageName": "Build", "actionName": "Build"}]}),
+        )
+        .await?;
+    let approval = stack
+        .aws
+        .admin_post(
+            "/codepipeline/approvals",
+            json!({"pipelineName": PIPELINE, "stageName": "Approve", "actionName": "Approve",
+                   "pipelineExecutionId": execution}),
+        )
+        .await?;
+    stack.token = approval["token"]
+        .as_str()
+        .context("approval without token")?
+        .to_owned();
+    Ok(())
+}
+
+/// The revision of the `SourceLib` action: `commit` of repository `repo`.
+fn lib_revision(repo: &str, commit: &str) -> Value {
+    json!({"name": "LibArtifact", "actionName": "SourceLib", "revisionId": commit,
+           "revisionSummary": "lib change",
+           "revisionUrl": format!("https://us-east-1.console.aws.amazon.com/codesuite/codecommit/repositories/{repo}/commit/{commit}?region=us-east-1")})
+}
+
+#[tokio::test]
+async fn a_leak_in_the_second_source_of_a_pipeline_is_rejected() -> Result<()> {
+    // GIVEN an allow-listed stage, the first source's commit clean, and a
+    // second source (repository lib) whose history holds a key: its tip
+    // is clean, the commit before it reported a finding
+    let mut stack = Stack::start(&allow_listed()).await?;
+    stack
+        .write_report("codewarden/findings-report@1", &[])
+        .await?;
+    let lib = init_repo(&stack.aws.repos_dir(), "lib")?;
+    let leak = commit_file(&lib, "prod.env", b"aws_access_key_id = x\n", "config")?;
+    let tip = commit_file(&lib, "prod.env", b"# rotated\n", "remove the key")?;
+    for (commit, findings) in [(&leak, vec![finding()]), (&tip, vec![])] {
+        let mut lib_report = report(commit, &findings);
+        lib_report["repository"] = json!("lib");
+        stack
+            .s3
+            .put_object()
+            .bucket(&stack.bucket)
+            .key(format!("findings/lib/{commit}.json"))
+            .body(lib_report.to_string().into_bytes().into())
+            .send()
+            .await?;
+    }
+    stack.reject_in_console("superseded").await?;
+    seed_two_source_pipeline(&stack.aws).await?;
+    let app = stack.commit.clone();
+    release_sources(
+        &mut stack,
+        "e-two-sources",
+        json!([
+            revision(&app, "Fix login redirect"),
+            lib_revision("lib", &tip)
+        ]),
+    )
+    .await?;
+    // WHEN the approval request arrives
+    let outcome = stack.gate().await?;
+    // THEN it is rejected, naming the second source's leaking commit
+    let approval = stack.approval().await?;
+    assert_eq!(approval["status"], "Rejected", "{outcome:?}");
+    let summary = approval["summary"].as_str().unwrap_or_default();
+    assert!(summary.contains(short(&leak)), "{summary}");
+    assert!(summary.contains("lib@"), "{summary}");
+    assert!(!summary.contains(&SECRET[..5]));
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_source_revision_that_maps_to_no_repository_asks_a_person() -> Result<()> {
+    for (case, second) in [
+        // another provider's object version: no commit, no repository
+        (
+            "s3 object",
+            json!({"name": "LibArtifact", "actionName": "SourceLib",
+                   "revisionId": "3sL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY+MTRCxf3vjVBH40Nr8X8gdRQBpUMLUo"}),
+        ),
+        // a commit whose URL names no repository
+        (
+            "no url",
+            json!({"name": "LibArtifact", "actionName": "SourceLib",
+                   "revisionId": "9f2c4e1a7b3d5f6e8a0c2b4d6f8e0a1c3b5d7f9e"}),
+        ),
+        // a URL naming `..`: never used as a repository
+        (
+            "dot-dot",
+            lib_revision("..", "9f2c4e1a7b3d5f6e8a0c2b4d6f8e0a1c3b5d7f9e"),
+        ),
+    ] {
+        // GIVEN an allow-listed stage, the first source clean, and a second
+        // source revision that cannot be mapped to a repository
+        let mut stack = Stack::start(&allow_listed()).await?;
+        stack
+            .write_report("codewarden/findings-report@1", &[])
+            .await?;
+        stack.reject_in_console("superseded").await?;
+        seed_two_source_pipeline(&stack.aws).await?;
+        let app = stack.commit.clone();
+        release_sources(
+            &mut stack,
+            "e-unmapped",
+            json!([revision(&app, "Fix login redirect"), second]),
+        )
+        .await?;
+        // WHEN the approval request arrives THEN a person is asked, saying why
+        let outcome = stack.gate().await?;
+        assert!(
+            matches!(&outcome, approval_gate::Outcome::AskedApprovers { reason, .. } if reason.contains("cannot be checked")),
+            "{case}: {outcome:?}"
+        );
+        assert_eq!(stack.approval().await?["status"], "Pending", "{case}");
+    }
+    Ok(())
+}

@@ -333,3 +333,99 @@ async fn approval_can_be_turned_off() -> Result<()> {
     assert!(stack.summaries(&pr).await?.is_empty());
     Ok(())
 }
+
+/// The location-less comments on the pull request: `(author, token, content)`.
+async fn summaries_by_author(stack: &Stack, pr: &str) -> Result<Vec<(String, String, String)>> {
+    let out = stack
+        .codecommit
+        .get_comments_for_pull_request()
+        .pull_request_id(pr)
+        .send()
+        .await?;
+    Ok(out
+        .comments_for_pull_request_data()
+        .iter()
+        .filter(|group| group.location().is_none())
+        .flat_map(|group| group.comments())
+        .map(|c| {
+            (
+                c.author_arn().unwrap_or_default().to_owned(),
+                c.client_request_token().unwrap_or_default().to_owned(),
+                c.content().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect())
+}
+
+#[tokio::test]
+async fn a_summary_posted_first_by_someone_else_with_the_scanners_token_neither_counts_nor_blocks()
+-> Result<()> {
+    for attacker in [e2e::REVIEWER_ACCESS_KEY, "test"] {
+        // GIVEN a protected repository and a pull request adding a key
+        let stack = Stack::start(&[]).await?;
+        stack.commit("README.md", "# app\n", "init")?;
+        stack.protect(None).await?;
+        git(&stack.repo, &["checkout", "-q", "-b", "feature/x"])?;
+        stack.commit("prod.env", &env_file(AWS_KEY), "prod")?;
+        git(&stack.repo, &["checkout", "-q", "main"])?;
+        let pr = stack.open_pull_request("feature/x").await?;
+        let event = stack.event("pullRequestCreated", &pr).await?;
+        // AND someone else (a reviewer, or the author) posts first a
+        // reassuring "summary" with the token the scanner derives
+        let squatter = stack.aws.codecommit_as(attacker).await;
+        let predicted =
+            secret_scanner::report::token(&["pull-request-summary", &stack.repository, &pr]);
+        let fake = "**codewarden: secret scan passed** - no secrets found.";
+        squatter
+            .post_comment_for_pull_request()
+            .pull_request_id(&pr)
+            .repository_name(&stack.repository)
+            .before_commit_id(
+                event["detail"]["destinationCommit"]
+                    .as_str()
+                    .unwrap_or_default(),
+            )
+            .after_commit_id(event["detail"]["sourceCommit"].as_str().unwrap_or_default())
+            .content(fake)
+            .client_request_token(&predicted)
+            .send()
+            .await?;
+        // WHEN the scanner handles the event (twice: a redelivery)
+        assert_eq!(stack.invoke(&event).await?, ApprovalStatus::Revoked);
+        assert_eq!(stack.invoke(&event).await?, ApprovalStatus::Revoked);
+        // THEN the squatter's comment is untouched, and the scanner posted
+        // exactly one summary of its own, saying blocked, masked
+        let all = summaries_by_author(&stack, &pr).await?;
+        let theirs: Vec<_> = all
+            .iter()
+            .filter(|(a, _, _)| a != e2e::SCANNER_ARN)
+            .collect();
+        assert_eq!(theirs.len(), 1, "{all:?}");
+        assert_eq!(theirs[0].2, fake);
+        let ours: Vec<_> = all
+            .iter()
+            .filter(|(a, _, _)| a == e2e::SCANNER_ARN)
+            .collect();
+        assert_eq!(ours.len(), 1, "{all:?}");
+        assert_ne!(ours[0].1, predicted, "{all:?}");
+        assert!(ours[0].2.contains("blocked") && ours[0].2.contains("AKIA***"));
+        assert!(!ours[0].2.contains(AWS_KEY));
+        assert!(!stack.approved(&pr).await?);
+
+        // WHEN the key is removed THEN the scanner's own summary (not the
+        // squatter's) says passed, and still one of each
+        git(&stack.repo, &["checkout", "-q", "feature/x"])?;
+        stack.commit("prod.env", "# production\n", "remove the key")?;
+        git(&stack.repo, &["checkout", "-q", "main"])?;
+        let updated = stack.event("pullRequestSourceBranchUpdated", &pr).await?;
+        assert_eq!(stack.invoke(&updated).await?, ApprovalStatus::Approved);
+        let all = summaries_by_author(&stack, &pr).await?;
+        let ours: Vec<_> = all
+            .iter()
+            .filter(|(a, _, _)| a == e2e::SCANNER_ARN)
+            .collect();
+        assert_eq!((all.len(), ours.len()), (2, 1), "{all:?}");
+        assert!(ours[0].2.contains("passed"), "{}", ours[0].2);
+    }
+    Ok(())
+}

@@ -166,13 +166,18 @@ where
         .config
         .policy
         .rule_for(&request.pipeline_name, &request.stage_name);
-    // The policy's mapping wins: it is what the operator wrote down.
-    let repository = rule.and_then(|r| r.repository.clone()).or_else(|| {
-        revision
-            .and_then(|r| r.url.as_deref())
-            .and_then(repository_from_url)
-    });
-    let checked = match (&repository, commit) {
+    // The policy's mapping wins: it is what the operator wrote down. A
+    // name that is no CodeCommit repository name is never used (a key,
+    // a call): the repository is unknown then, and a person decides.
+    let repository = rule
+        .and_then(|r| r.repository.clone())
+        .or_else(|| {
+            revision
+                .and_then(|r| r.url.as_deref())
+                .and_then(repository_from_url)
+        })
+        .filter(|name| valid_repository(name));
+    let mut checked = match (&repository, commit) {
         (Some(repository), Some(commit)) => Some(
             history::check(
                 &deps.pipelines,
@@ -187,6 +192,37 @@ where
         ),
         _ => None,
     };
+    // Every other source action's revision: its history is checked the
+    // same way; one that names no commit of a CodeCommit repository
+    // (another provider, an S3 object, a URL without a repository) is a
+    // problem, so that a person decides.
+    if let Some(checked) = &mut checked {
+        let others = execution
+            .revisions
+            .iter()
+            .filter(|r| !revision.is_some_and(|primary| std::ptr::eq(*r, primary)));
+        for (position, other) in others.enumerate() {
+            match other_source(other) {
+                Ok((other_repository, other_commit)) => {
+                    let other_checked = history::check(
+                        &deps.pipelines,
+                        &deps.commits,
+                        &deps.reports,
+                        &request.pipeline_name,
+                        &other_repository,
+                        &other_commit,
+                        deps.config.max_history_commits,
+                    )
+                    .await;
+                    checked.absorb(&other_repository, &other_commit, other_checked);
+                }
+                Err(problem) => checked.add_problem(format!(
+                    "source revision {} of execution {execution_id} {problem}: it cannot be checked",
+                    position + 2
+                )),
+            }
+        }
+    }
     let scan = match (&checked, &repository, commit) {
         (Some(checked), _, _) => checked.scan_state(),
         (None, None, Some(commit)) => ScanState::Unknown {
@@ -254,6 +290,37 @@ where
     }
 }
 
+/// Whether `name` may be used as a repository name (logged, not quoted,
+/// when not).
+fn valid_repository(name: &str) -> bool {
+    match shared::codecommit_git::check_repository_name(name) {
+        Ok(()) => true,
+        Err(problem) => {
+            warn!(problem = %problem, "invalid repository name in the execution or policy: not used");
+            false
+        }
+    }
+}
+
+/// The repository and commit of a source revision other than the first,
+/// or why it has none (worded to follow "source revision N").
+fn other_source(revision: &crate::ports::Revision) -> Result<(String, String), &'static str> {
+    let commit = revision
+        .revision_id
+        .as_deref()
+        .filter(|id| is_commit_id(id))
+        .ok_or("is not a commit")?;
+    let repository = revision
+        .url
+        .as_deref()
+        .and_then(repository_from_url)
+        .ok_or("names no CodeCommit repository")?;
+    if !valid_repository(&repository) {
+        return Err("names no valid CodeCommit repository");
+    }
+    Ok((repository, commit.to_owned()))
+}
+
 async fn ask_approvers<P, C, R, N, M>(
     ask: &HumanRequest<'_>,
     deps: &Deps<P, C, R, N, M>,
@@ -298,6 +365,46 @@ mod tests {
     fn sample(name: &str) -> Result<Value, Box<dyn std::error::Error>> {
         let path = format!("{}/../../events/{name}.json", env!("CARGO_MANIFEST_DIR"));
         Ok(serde_json::from_str(&std::fs::read_to_string(path)?)?)
+    }
+
+    #[test]
+    fn every_other_source_maps_to_a_repository_and_commit_or_says_why_not() {
+        let revision = |id: Option<&str>, url: Option<&str>| crate::ports::Revision {
+            revision_id: id.map(str::to_owned),
+            url: url.map(str::to_owned),
+            summary: None,
+        };
+        let commit = "9f2c4e1a7b3d5f6e8a0c2b4d6f8e0a1c3b5d7f9e";
+        let url = |repo: &str| {
+            format!(
+                "https://us-east-1.console.aws.amazon.com/codesuite/codecommit/repositories/{repo}/commit/{commit}"
+            )
+        };
+        // GIVEN a CodeCommit revision THEN its repository and commit
+        assert_eq!(
+            other_source(&revision(Some(commit), Some(&url("lib")))),
+            Ok(("lib".to_owned(), commit.to_owned()))
+        );
+        // GIVEN no commit, no URL, or a name that is no repository name
+        // THEN why it cannot be checked
+        assert_eq!(
+            other_source(&revision(
+                Some("3sL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY"),
+                Some(&url("lib"))
+            )),
+            Err("is not a commit")
+        );
+        assert_eq!(
+            other_source(&revision(Some(commit), None)),
+            Err("names no CodeCommit repository")
+        );
+        for bad in ["..", "lib.git"] {
+            assert_eq!(
+                other_source(&revision(Some(commit), Some(&url(bad)))),
+                Err("names no valid CodeCommit repository"),
+                "{bad}"
+            );
+        }
     }
 
     /// Real SDK clients pointed at a closed port: any call would fail the test.

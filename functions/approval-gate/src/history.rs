@@ -330,6 +330,9 @@ pub struct Checked {
     pub commits: Vec<(String, CommitState)>,
     /// Why the history could not be checked in full (bound, error).
     pub problem: Option<String>,
+    /// The other sources of the execution whose histories were checked
+    /// too ([`Checked::absorb`]), as `repository@commit`.
+    pub others: Vec<String>,
 }
 
 /// Walks the history of `tip` in `repository` for `pipeline` and reads the
@@ -361,6 +364,7 @@ where
                     "the last successful execution of {pipeline} could not be looked up ({})",
                     brief(&error)
                 )),
+                others: Vec::new(),
             };
         }
     };
@@ -369,6 +373,7 @@ where
         since: last.clone().map_or(Since::Nothing, Since::Success),
         commits: Vec::new(),
         problem: None,
+        others: Vec::new(),
     };
     let mut ids = match new_commits(commits, repository, tip, base, max).await {
         Ok(walk) => {
@@ -533,9 +538,35 @@ impl Checked {
         format!("checked: {}", self.scope_counted())
     }
 
-    /// `3 commits since the last successful execution e-1 (commit 1a2b3c4d)`.
+    /// `3 commits since the last successful execution e-1 (commit 1a2b3c4d)`,
+    /// and the other sources checked.
     pub fn scope_counted(&self) -> String {
-        format!("{} {}", commits(self.commits.len()), self.since.describe())
+        let mut text = format!("{} {}", commits(self.commits.len()), self.since.describe());
+        if !self.others.is_empty() {
+            text.push_str(&format!(
+                ", with the history of every other source ({})",
+                self.others.join(", ")
+            ));
+        }
+        text
+    }
+
+    /// Adds the history of another source of the same execution (another
+    /// source action): its commits count as this one's, its problem too.
+    pub fn absorb(&mut self, repository: &str, tip: &str, other: Checked) {
+        self.others.push(format!("{repository}@{}", short(tip)));
+        self.commits.extend(other.commits);
+        if let Some(problem) = other.problem {
+            self.add_problem(format!("source {repository}: {problem}"));
+        }
+    }
+
+    /// Records why the history could not be checked in full.
+    pub fn add_problem(&mut self, problem: String) {
+        self.problem = Some(match self.problem.take() {
+            Some(earlier) => format!("{earlier}; {problem}"),
+            None => problem,
+        });
     }
 
     /// `secret-scanner reported 2 potential secret(s) in commit 1a2b3c4d
@@ -805,6 +836,43 @@ mod tests {
     }
 
     #[test]
+    fn another_sources_findings_and_problems_count_as_the_first_ones() {
+        // GIVEN the first source clean, and a second whose history has a
+        // finding, and a third that could not be read
+        let clean = || Checked {
+            since: success(),
+            commits: vec![("b".repeat(40), CommitState::Clean)],
+            problem: None,
+            others: Vec::new(),
+        };
+        let mut checked = clean();
+        let mut lib = clean();
+        lib.commits.push(("c".repeat(40), leaky(1)));
+        // WHEN absorbed
+        checked.absorb("lib", &"d".repeat(40), lib);
+        // THEN the findings decide, and the scope names the other source
+        assert_eq!(checked.scan_state(), ScanState::Findings { count: 1 });
+        assert!(
+            checked.scope_counted().contains("lib@dddddddd"),
+            "{}",
+            checked.scope_counted()
+        );
+        // AND a source that could not be read is a problem (a person decides)
+        let mut unread = clean();
+        unread.problem = Some("the history of lib2 could not be read".into());
+        let mut checked = clean();
+        checked.absorb("lib2", &"e".repeat(40), unread);
+        checked.add_problem("source revision 3 is not a commit: it cannot be checked".into());
+        match checked.scan_state() {
+            ScanState::Unknown { reason } => {
+                assert!(reason.contains("source lib2: the history"), "{reason}");
+                assert!(reason.contains("source revision 3"), "{reason}");
+            }
+            other => panic!("expected unknown, got {other:?}"),
+        }
+    }
+
+    #[test]
     fn findings_anywhere_reject_and_name_the_commit() {
         // GIVEN a clean tip B over a leaky A
         let checked = Checked {
@@ -814,6 +882,7 @@ mod tests {
                 ("a".repeat(40), leaky(2)),
             ],
             problem: None,
+            others: Vec::new(),
         };
         assert_eq!(checked.scan_state(), ScanState::Findings { count: 2 });
         let verdict = checked.explain(Verdict::Reject {
@@ -846,6 +915,7 @@ mod tests {
                 ),
             ],
             problem: None,
+            others: Vec::new(),
         };
         let ScanState::Unknown { reason } = checked.scan_state() else {
             panic!("{:?}", checked.scan_state());
@@ -871,6 +941,7 @@ mod tests {
             since: success(),
             commits: vec![("b".repeat(40), CommitState::Clean)],
             problem: None,
+            others: Vec::new(),
         };
         assert_eq!(checked.scan_state(), ScanState::Clean);
         assert_eq!(
@@ -886,6 +957,7 @@ mod tests {
         // a cut history is never clean, and says what it saw
         let cut = Checked {
             problem: Some("the history is longer than MAX_HISTORY_COMMITS".into()),
+            others: Vec::new(),
             commits: vec![("a".repeat(40), leaky(1))],
             ..checked
         };

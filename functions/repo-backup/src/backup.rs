@@ -74,6 +74,8 @@ pub async fn back_up(
     repository: &str,
     full_every: usize,
 ) -> Result<BackupOutcome, Error> {
+    // The mirror is `<root>/<repository>.git`, the backup a prefix of it.
+    Error::check_repository(repository)?;
     for attempt in 1..=CAS_ATTEMPTS {
         let versioned = store.load_manifest(repository).await?;
         let (manifest, etag) = match versioned {

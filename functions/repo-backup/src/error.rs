@@ -80,6 +80,10 @@ pub enum Error {
         #[source]
         source: BundleError,
     },
+    /// Not a CodeCommit repository name (the text says why, never the
+    /// name): it is never joined to a path or an S3 key.
+    #[error("{0}")]
+    InvalidRepository(String),
     /// The restore target exists and is not empty.
     #[error("{0} exists and is not empty: choose a new directory")]
     TargetNotEmpty(String),
@@ -105,7 +109,7 @@ impl Error {
         match self {
             #[cfg(feature = "fetch")]
             Self::InvalidEvent(_) => "InvalidEvent",
-            Self::InvalidContinuation(_) => "InvalidEvent",
+            Self::InvalidContinuation(_) | Self::InvalidRepository(_) => "InvalidEvent",
             e if e.is_retryable() => "Retryable",
             Self::Aws { .. } => "AwsError",
             _ => "BackupError",
@@ -118,6 +122,12 @@ impl Error {
             action,
             source: source.into(),
         }
+    }
+
+    /// `Err` unless `repository` is a CodeCommit repository name (see
+    /// [`shared::codecommit_git::check_repository_name`]).
+    pub fn check_repository(repository: &str) -> Result<(), Self> {
+        shared::codecommit_git::check_repository_name(repository).map_err(Self::InvalidRepository)
     }
 
     pub(crate) fn io(context: impl Into<String>, source: std::io::Error) -> Self {

@@ -131,6 +131,13 @@ pub async fn handle<S: BackupStore, R: Repositories, Q: Continuations>(
     let runs = match &parsed {
         CodewardenEvent::RepositoryStateChange(e) => {
             let name = &e.detail.repository_name;
+            // Before any use: the name becomes a directory and an S3 prefix.
+            if let Err(problem) = shared::codecommit_git::check_repository_name(name) {
+                tracing::warn!(problem = %problem, "invalid repository name: acknowledged, not used");
+                return Ok(Outcome::Ignored {
+                    kind: "invalid repository name".to_owned(),
+                });
+            }
             if !deps.repositories.includes(name) {
                 tracing::info!(repository = %name, "repository not in the filter: ignored");
                 return Ok(Outcome::Ignored {
@@ -140,11 +147,20 @@ pub async fn handle<S: BackupStore, R: Repositories, Q: Continuations>(
             vec![Run::new(event_id(&e.id), 1, vec![name.clone()])]
         }
         CodewardenEvent::Scheduled(e) => {
-            vec![Run::new(
-                event_id(&e.id),
-                1,
-                deps.repositories.list().await?,
-            )]
+            let names = deps
+                .repositories
+                .list()
+                .await?
+                .into_iter()
+                .filter(|name| match shared::codecommit_git::check_repository_name(name) {
+                    Ok(()) => true,
+                    Err(problem) => {
+                        tracing::warn!(problem = %problem, "invalid repository name listed: skipped");
+                        false
+                    }
+                })
+                .collect();
+            vec![Run::new(event_id(&e.id), 1, names)]
         }
         CodewardenEvent::Unsupported { source, .. } if source == "aws:sqs" => {
             let continuations = match Continuation::from_sqs_event(&event) {

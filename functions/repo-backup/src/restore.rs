@@ -29,6 +29,8 @@ pub struct Restored {
 
 /// The manifest of `repository`, or [`Error::NoBackup`].
 pub async fn manifest(store: &impl BackupStore, repository: &str) -> Result<Manifest, Error> {
+    // A name is an S3 prefix: `a/b` or `../x` would read another one.
+    Error::check_repository(repository)?;
     store
         .load_manifest(repository)
         .await?

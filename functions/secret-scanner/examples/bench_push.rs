@@ -135,6 +135,7 @@ async fn main() -> Result<()> {
     let config = Config::from_lookup(|name| env.get(name).cloned())?;
     let mut clients = Clients::new(&moto_sdk, &config);
     clients.codecommit = secret_scanner::codecommit_client(&local_sdk, &config);
+    clients.caller = aws_sdk_sts::Client::new(&local_sdk);
     let mut deps = SdkDeps::new(config.clone(), clients)?;
     if let Some(commits) = commits.filter(|c| !c.is_empty()) {
         return api_calls_per_push(&mut deps, &local_sdk, &server, &repos, &commits).await;

@@ -15,8 +15,8 @@ use crate::Error;
 use crate::aws_keys::{AccessKeyId, AccessKeys, KeyOwner, LastUse};
 use crate::ports::{
     AddedLine, ApprovalChange, BlobChange, BlobContent, ChangedFile, CommentRequest, Comments,
-    CommitInfo, CommitSource, FoundComment, Notifier, PullRequestState, PullRequests, Repositories,
-    Store,
+    CommitInfo, CommitSource, DefaultBranch, FoundComment, Notifier, PullRequestState,
+    PullRequests, Repositories, Store,
 };
 
 /// Pages followed at most per listing: 1000 pages of 100 differences or
@@ -85,6 +85,16 @@ fn line_number(value: Option<i32>) -> Option<usize> {
 pub struct CodeCommitSource {
     client: aws_sdk_codecommit::Client,
     limit: Arc<Semaphore>,
+    /// Who the function is, for [`PullRequests::own_identity`].
+    identity: Option<Arc<OwnIdentity>>,
+}
+
+/// STS with the same credentials as the CodeCommit client, and the ARN it
+/// answered (asked once per instance: the role does not change).
+#[derive(Debug)]
+struct OwnIdentity {
+    sts: aws_sdk_sts::Client,
+    arn: tokio::sync::OnceCell<String>,
 }
 
 impl CodeCommitSource {
@@ -92,7 +102,18 @@ impl CodeCommitSource {
         Self {
             client,
             limit: Arc::new(Semaphore::new(concurrency.max(1))),
+            identity: None,
         }
+    }
+
+    /// With `sts` (built from the same credentials as the CodeCommit
+    /// client) to learn the function's own identity.
+    pub fn with_identity(mut self, sts: aws_sdk_sts::Client) -> Self {
+        self.identity = Some(Arc::new(OwnIdentity {
+            sts,
+            arn: tokio::sync::OnceCell::new(),
+        }));
+        self
     }
 
     /// A slot for one call; the semaphore is never closed, so `None`
@@ -236,7 +257,7 @@ impl CommitSource for CodeCommitSource {
         }
     }
 
-    async fn default_branch(&self, repository: &str) -> Result<Option<String>, Error> {
+    async fn default_branch(&self, repository: &str) -> Result<Option<DefaultBranch>, Error> {
         let _slot = self.slot().await;
         let output = self
             .client
@@ -245,10 +266,36 @@ impl CommitSource for CodeCommitSource {
             .send()
             .await
             .map_err(|e| aws_error("GetRepository", e))?;
-        Ok(output
+        let Some(name) = output
             .repository_metadata()
             .and_then(|m| m.default_branch())
-            .map(str::to_owned))
+            .map(str::to_owned)
+        else {
+            return Ok(None);
+        };
+        // GetBranch names a branch (refs/heads/<name>): no tag or other
+        // ref of that name can answer for it.
+        let result = self
+            .client
+            .get_branch()
+            .repository_name(repository)
+            .branch_name(&name)
+            .send()
+            .await;
+        match result {
+            Ok(output) => {
+                Ok(output
+                    .branch()
+                    .and_then(|b| b.commit_id())
+                    .map(|commit| DefaultBranch {
+                        name,
+                        commit: commit.to_owned(),
+                    }))
+            }
+            // Deleted meanwhile (or an empty repository): nothing trusted.
+            Err(error) if code(&error) == Some("BranchDoesNotExistException") => Ok(None),
+            Err(error) => Err(aws_error("GetBranch", error)),
+        }
     }
 
     async fn changed_files(
@@ -496,12 +543,39 @@ impl PullRequests for CodeCommitSource {
         }
     }
 
-    async fn find_comment(
+    async fn own_identity(&self) -> Result<String, Error> {
+        let identity = self.identity.as_ref().ok_or_else(|| Error::NotFound {
+            what: "an STS client for the scanner's own identity (CodeCommitSource::with_identity)"
+                .to_owned(),
+        })?;
+        identity
+            .arn
+            .get_or_try_init(|| async {
+                let output = identity
+                    .sts
+                    .get_caller_identity()
+                    .send()
+                    .await
+                    .map_err(|e| aws_error("GetCallerIdentity", e))?;
+                output
+                    .arn()
+                    .filter(|arn| !arn.is_empty())
+                    .map(str::to_owned)
+                    .ok_or_else(|| Error::NotFound {
+                        what: "the caller's ARN in GetCallerIdentity's answer".to_owned(),
+                    })
+            })
+            .await
+            .cloned()
+    }
+
+    async fn comments_with_token(
         &self,
         repository: &str,
         pull_request_id: &str,
-        client_request_token: &str,
-    ) -> Result<Option<FoundComment>, Error> {
+        token_prefix: &str,
+    ) -> Result<Vec<FoundComment>, Error> {
+        let mut all = Vec::new();
         let mut next_token = None;
         for _ in 0..MAX_PAGES {
             let _slot = self.slot().await;
@@ -515,23 +589,27 @@ impl PullRequests for CodeCommitSource {
                 .send()
                 .await
                 .map_err(|e| aws_error("GetCommentsForPullRequest", e))?;
-            let found = page
-                .comments_for_pull_request_data()
-                .iter()
-                .flat_map(|group| group.comments())
-                .find(|c| c.client_request_token() == Some(client_request_token) && !c.deleted());
-            if let Some(comment) = found {
-                return Ok(Some(FoundComment {
-                    id: comment.comment_id().unwrap_or_default().to_owned(),
-                    content: comment.content().unwrap_or_default().to_owned(),
-                }));
-            }
+            all.extend(
+                page.comments_for_pull_request_data()
+                    .iter()
+                    .flat_map(|group| group.comments())
+                    .filter(|c| !c.deleted())
+                    .filter_map(|c| {
+                        let token = c.client_request_token()?;
+                        token.starts_with(token_prefix).then(|| FoundComment {
+                            id: c.comment_id().unwrap_or_default().to_owned(),
+                            content: c.content().unwrap_or_default().to_owned(),
+                            token: token.to_owned(),
+                            author: c.author_arn().map(str::to_owned),
+                        })
+                    }),
+            );
             next_token = page.next_token().map(str::to_owned);
             if next_token.is_none() {
                 break;
             }
         }
-        Ok(None)
+        Ok(all)
     }
 
     async fn update_comment(&self, comment_id: &str, content: &str) -> Result<(), Error> {
@@ -651,6 +729,32 @@ impl Store for S3Store {
             .await
             .map_err(|e| aws_error("PutObject", e))?;
         Ok(())
+    }
+
+    async fn get_text(&self, key: &str) -> Result<Option<String>, Error> {
+        let result = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await;
+        let output = match result {
+            Ok(output) => output,
+            Err(SdkError::ServiceError(context)) if context.raw().status().as_u16() == 404 => {
+                return Ok(None);
+            }
+            Err(error) => return Err(aws_error("GetObject", error)),
+        };
+        let bytes = output.body.collect().await.map_err(|e| Error::Aws {
+            operation: "GetObject",
+            retryable: true,
+            message: format!("reading the object's body failed: {e}"),
+            source: Box::new(e),
+        })?;
+        Ok(Some(
+            String::from_utf8_lossy(&bytes.into_bytes()).into_owned(),
+        ))
     }
 }
 

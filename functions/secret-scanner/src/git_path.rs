@@ -31,7 +31,7 @@ use tracing::info;
 use crate::adapters::SqsCursors;
 use crate::git_cursor::Cursor;
 use crate::git_source::LocalGitSource;
-use crate::ports::{CommitSource, Store};
+use crate::ports::{CommitSource, DefaultBranch, Store};
 use crate::scanning::{CommitScan, ScannerCache, repo_scanner, scan_commit};
 use crate::trust::trusted_revision;
 use crate::walk::{Plan, Walk, walk};
@@ -212,6 +212,8 @@ pub struct Push<'a> {
     pub event: &'a serde_json::Value,
     pub resume: Option<&'a Cursor>,
     pub budget: Budget,
+    /// The default branch, resolved to its tip commit once for the event.
+    pub default_branch: Option<&'a DefaultBranch>,
 }
 
 /// The API walk of a branch push, or the git path when the push is large
@@ -232,6 +234,7 @@ pub async fn route<S: CommitSource, T: Store>(
         event,
         resume,
         budget,
+        default_branch,
     } = push;
     let repository = detail.repository_name.as_str();
     let is_branch = detail.reference_type != Some(ReferenceType::Tag);
@@ -291,7 +294,9 @@ pub async fn route<S: CommitSource, T: Store>(
         RepositoryEventKind::ReferenceUpdated => detail.old_commit_id.as_deref(),
         _ => None,
     };
-    let revision = trusted_revision(&local, repository, branch, before).await?;
+    // The default branch as the event resolved it (by id, over the API),
+    // not the local copy's HEAD or a name the copy resolves.
+    let revision = trusted_revision(default_branch, branch, before);
     let trusted = repo_scanner(
         &local,
         cache,

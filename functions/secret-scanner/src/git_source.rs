@@ -16,7 +16,9 @@ use shared::git_diff::{self, DiffError};
 use shared::scan::looks_binary;
 
 use crate::Error;
-use crate::ports::{AddedLine, BlobChange, BlobContent, ChangedFile, CommitInfo, CommitSource};
+use crate::ports::{
+    AddedLine, BlobChange, BlobContent, ChangedFile, CommitInfo, CommitSource, DefaultBranch,
+};
 
 /// The local copy of one repository.
 pub struct LocalGitSource {
@@ -188,9 +190,19 @@ impl CommitSource for LocalGitSource {
         Ok(base.map(|id| id.to_string()))
     }
 
-    async fn default_branch(&self, repository: &str) -> Result<Option<String>, Error> {
+    async fn default_branch(&self, repository: &str) -> Result<Option<DefaultBranch>, Error> {
         self.check(repository)?;
-        Ok(self.default_branch.clone())
+        let Some(name) = self.default_branch.clone() else {
+            return Ok(None);
+        };
+        // The branch itself (refs/heads/<name>), never a tag of that name.
+        let repo = self.lock();
+        let commit = repo
+            .find_reference(format!("refs/heads/{name}").as_str())
+            .ok()
+            .and_then(|mut r| r.peel_to_id().ok())
+            .map(|id| id.to_string());
+        Ok(commit.map(|commit| DefaultBranch { name, commit }))
     }
 
     async fn changed_files(

@@ -172,7 +172,8 @@ fn acknowledged(reason: impl Into<String>) -> Outcome {
 /// from repository, commit, path, line and fingerprint), then one report per scanned commit at
 /// `findings/<repository>/<commitId>.json` (last: a report means "done").
 ///
-/// IAM: `codecommit:GetRepository`, `codecommit:BatchGetCommits`,
+/// IAM: `codecommit:GetRepository`, `codecommit:GetBranch` (the default
+/// branch's tip, the commit trusted), `codecommit:BatchGetCommits`,
 /// `codecommit:GetMergeOptions`, `codecommit:GetDifferences`,
 /// `codecommit:GetBlobDifferences`, `codecommit:GetBlob`, `codecommit:GetFile`,
 /// `codecommit:PostCommentForComparedCommit`,
@@ -180,8 +181,10 @@ fn acknowledged(reason: impl Into<String>) -> Outcome {
 /// `codecommit:GetPullRequest`, `codecommit:GetCommentsForPullRequest`,
 /// `codecommit:UpdateComment`, `codecommit:UpdatePullRequestApprovalState`
 /// (see [`crate::protection`]); `sns:Publish`, `s3:PutObject`,
-/// `s3:GetObject` (HeadObject), `s3:DeleteObject` (marker release);
-/// `sts:GetAccessKeyInfo`, `sts:GetCallerIdentity`,
+/// `s3:GetObject` (HeadObject, the recorded default branch),
+/// `s3:DeleteObject` (marker release); `sts:GetCallerIdentity` (the
+/// scanner's own ARN, author of its summary comments);
+/// `sts:GetAccessKeyInfo`,
 /// `iam:GetAccessKeyLastUsed`, `iam:ListAccessKeys` (and
 /// `iam:UpdateAccessKey` with `LEAKED_AWS_KEY_ACTION=deactivate`) for the
 /// access key ids found ([`crate::aws_keys`]).
@@ -245,6 +248,16 @@ where
     outcome
 }
 
+/// `Some(acknowledged)` when `repository` (from an event, a queue message
+/// or a listing) is not a CodeCommit repository name: such an event is
+/// logged without the name, acknowledged and dropped, never used for a
+/// path, a key or an API call.
+fn invalid_repository(repository: &str) -> Option<Outcome> {
+    let problem = shared::codecommit_git::check_repository_name(repository).err()?;
+    warn!(problem = %problem, "invalid repository name: acknowledged, not used");
+    Some(acknowledged("invalid repository name"))
+}
+
 fn missing(event: &'static str, path: &str) -> Error {
     Error::InvalidEvent(EventError::Invalid {
         event,
@@ -262,6 +275,16 @@ async fn sweep<S, C, N, T, P, K>(
 where
     S: CommitSource + Repositories,
 {
+    // A name that is no repository name: acknowledged, never used.
+    if let Some(Value::Array(items)) = event.detail.get("repositories")
+        && let Some(outcome) = items
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::trim)
+            .find_map(invalid_repository)
+    {
+        return Ok(outcome);
+    }
     let request = SweepRequest::from_event(event)?;
     let git = deps.git.as_ref().ok_or(Error::SweepUnavailable(
         "the git path is off (GIT_SCAN_THRESHOLD=0)",
@@ -277,14 +300,14 @@ where
     };
     let watched: Vec<String> = names
         .into_iter()
-        .filter(|name| deps.config.watches(name))
+        .filter(|name| invalid_repository(name).is_none() && deps.config.watches(name))
         .collect();
     info!(sweep = %request.id, repositories = watched.len(), "full-history sweep");
     let mut branches = 0;
     for repository in &watched {
         let default = deps.source.default_branch(repository).await?;
         let tips = deps.source.branch_tips(repository).await?;
-        let cursors = request.cursors(repository, default.as_deref(), tips);
+        let cursors = request.cursors(repository, default.as_ref().map(|d| d.name.as_str()), tips);
         for cursor in &cursors {
             git.hand_over(cursor).await?;
         }
@@ -331,6 +354,10 @@ where
                 }));
             }
         };
+        if let Some(outcome) = invalid_repository(&event.detail.repository_name) {
+            last = outcome;
+            continue;
+        }
         info!(repository = %event.detail.repository_name, part = cursor.part, done = cursor.done, "continuing a git scan");
         last = repository_changed(&event, &cursor.event, Some(cursor), budget, deps).await?;
     }
@@ -354,6 +381,9 @@ where
     const KIND: &str = "CodeCommit Repository State Change";
     let detail = &event.detail;
     let repository = detail.repository_name.as_str();
+    if let Some(outcome) = invalid_repository(repository) {
+        return Ok(outcome);
+    }
     info!(repository, event = %detail.event, reference = ?detail.reference_full_name, "repository state change");
     if !deps.config.watches(repository) {
         return Ok(acknowledged("repository not in RepositoryFilter"));
@@ -368,6 +398,27 @@ where
         .commit_id
         .as_deref()
         .ok_or_else(|| missing(KIND, "detail.commitId"))?;
+    // The default branch, resolved to its tip commit once: everything
+    // trusted below is read at that id, never at the name.
+    let default = deps.source.default_branch(repository).await?;
+    if resume.is_none()
+        && let Some(current) = &default
+    {
+        let region = event.region.clone().unwrap_or_default();
+        crate::default_branch::watch(
+            &crate::default_branch::Alerting {
+                store: &deps.store,
+                notifier: &deps.notifier,
+                scanner: &deps.scanner,
+                format: deps.config.format,
+                marker_prefix: &deps.config.marker_prefix,
+                region: &region,
+            },
+            repository,
+            current,
+        )
+        .await?;
+    }
     let plan = if let Some(cursor) = resume {
         // The cursor says what is left: no walk, no API call to plan it.
         Plan {
@@ -377,7 +428,7 @@ where
     } else if detail.reference_type == Some(ReferenceType::Tag) {
         // A tag adds no commit of its own, but may name commits that no
         // branch push brought: those without a report are scanned.
-        tag_plan(&deps.source, repository, new).await?
+        tag_plan(&deps.source, repository, new, default.as_ref()).await?
     } else {
         let old = match detail.event {
             RepositoryEventKind::ReferenceUpdated => detail.old_commit_id.as_deref(),
@@ -389,6 +440,7 @@ where
             new,
             old,
             detail.reference_name.as_deref(),
+            default.as_ref(),
         )
         .await?
     };
@@ -406,6 +458,7 @@ where
             event: raw,
             resume,
             budget,
+            default_branch: default.as_ref(),
         },
     )
     .await?;
@@ -421,7 +474,8 @@ where
                 Some(ReferenceType::Tag) => None,
                 _ => detail.reference_name.as_deref(),
             };
-            let trusted = trusted_scanner(deps, repository, branch, before).await?;
+            let revision = trusted_revision(default.as_ref(), branch, before);
+            let trusted = trusted_scanner(deps, repository, revision.as_deref()).await?;
             let scans = scan_all(deps, repository, &walk.commits, &trusted).await?;
             (walk, scans, ScanPath::Api)
         }
@@ -516,6 +570,9 @@ where
     let repository = detail
         .repository_name()
         .ok_or_else(|| missing(KIND, "detail.repositoryNames[0]"))?;
+    if let Some(outcome) = invalid_repository(repository) {
+        return Ok(outcome);
+    }
     if !deps.config.watches(repository) {
         return Ok(acknowledged("repository not in RepositoryFilter"));
     }
@@ -542,11 +599,11 @@ where
         scan_known_tip: false,
     };
     let walk = walk(&deps.source, &deps.store, &deps.config, repository, plan).await?;
-    let destination_branch = detail
-        .destination_reference
-        .as_deref()
-        .map(|r| r.trim_start_matches("refs/heads/"));
-    let trusted = trusted_scanner(deps, repository, destination_branch, Some(destination)).await?;
+    // The configuration at the destination commit the event names (an id:
+    // no ref of the destination's name can stand in for it). What reaches
+    // the destination branch was scanned against its own trusted config
+    // when pushed; a loosening there was a finding of its own.
+    let trusted = trusted_scanner(deps, repository, Some(destination)).await?;
     let scans = scan_all(deps, repository, &walk.commits, &trusted).await?;
 
     // The pull request's own diff (merge base to source tip): a comment at
@@ -721,10 +778,18 @@ where
     Ok(status)
 }
 
-/// One summary comment per pull request: found by its deterministic
-/// `clientRequestToken`, updated when its text changes, posted otherwise.
-/// Two deliveries racing to post it: the loser's post fails (same token,
-/// other text), it finds the winner's comment and updates that.
+/// One summary comment per pull request, the scanner's own: found by its
+/// token *and* its author (the scanner's identity, see
+/// [`PullRequests::own_identity`]), updated when its text changes, posted
+/// otherwise.
+///
+/// The token is deterministic (`pull-request-summary`, repository, pull
+/// request), so anyone can compute it and post first with it. Such a
+/// comment neither counts (its author is not the scanner) nor blocks: the
+/// scanner then posts its own with a token of the same prefix and a part
+/// nobody can predict. Two deliveries racing to post with the
+/// deterministic token: the loser's post fails (same token, other text),
+/// it finds the winner's comment (the scanner's) and updates that.
 async fn upsert_summary<S, C, N, T, P, K>(
     deps: &Deps<S, C, N, T, P, K>,
     revision: &Revision<'_>,
@@ -735,20 +800,39 @@ where
     P: PullRequests,
 {
     let (repository, pr) = (revision.repository, revision.pull_request);
-    let token = token(&["pull-request-summary", repository, pr]);
+    let me = deps.pull_requests.own_identity().await?;
+    let base = token(&["pull-request-summary", repository, pr]);
+    let prefix = base[..SUMMARY_TOKEN_PREFIX].to_owned();
+    let prefix = prefix.as_str();
+    let mine = |found: &[crate::ports::FoundComment]| {
+        found
+            .iter()
+            .find(|c| c.author.as_deref() == Some(me.as_str()))
+            .cloned()
+    };
     let update = |found: crate::ports::FoundComment| async move {
         if found.content == text {
             return Ok(());
         }
         deps.pull_requests.update_comment(&found.id, text).await
     };
-    if let Some(found) = deps
+    let found = deps
         .pull_requests
-        .find_comment(repository, pr, &token)
-        .await?
-    {
-        return update(found).await;
+        .comments_with_token(repository, pr, prefix)
+        .await?;
+    if let Some(own) = mine(&found) {
+        return update(own).await;
     }
+    let squatted = found.iter().any(|c| c.token == base);
+    let client_request_token = if squatted {
+        warn!(
+            pull_request = pr,
+            "another caller posted with the summary's token: posting the scanner's own"
+        );
+        unpredictable_token(prefix, &me)
+    } else {
+        base
+    };
     let request = CommentRequest {
         repository: repository.to_owned(),
         pull_request_id: Some(pr.to_owned()),
@@ -757,40 +841,63 @@ where
         path: None,
         line: None,
         content: text.to_owned(),
-        client_request_token: token.clone(),
+        client_request_token,
     };
     match deps.comments.post(&request).await {
         Ok(()) => Ok(()),
-        Err(error) => match deps
-            .pull_requests
-            .find_comment(repository, pr, &token)
-            .await?
-        {
-            Some(found) => update(found).await,
-            None => Err(error),
-        },
+        Err(error) => {
+            let found = deps
+                .pull_requests
+                .comments_with_token(repository, pr, prefix)
+                .await?;
+            match mine(&found) {
+                Some(own) => update(own).await,
+                None => Err(error),
+            }
+        }
     }
 }
 
-/// The engine with the repository's trusted configuration (see
-/// [`crate::trust`]) for an event on `branch` whose tip was `before`.
+/// How much of the summary's deterministic token its fallback tokens keep.
+const SUMMARY_TOKEN_PREFIX: usize = 24;
+
+/// `<prefix>-<32 hex digits nobody can predict>` (the time in nanoseconds,
+/// the process, a counter and the caller, hashed): a token another caller
+/// cannot take first.
+fn unpredictable_token(prefix: &str, me: &str) -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let seed = token(&[
+        me,
+        &nanos.to_string(),
+        &std::process::id().to_string(),
+        &n.to_string(),
+    ]);
+    format!("{prefix}-{}", &seed[..32])
+}
+
+/// The engine with the repository's configuration at `revision` (a
+/// commit id, see [`crate::trust`]; `None`: built-in rules only).
 async fn trusted_scanner<S, C, N, T, P, K>(
     deps: &Deps<S, C, N, T, P, K>,
     repository: &str,
-    branch: Option<&str>,
-    before: Option<&str>,
+    revision: Option<&str>,
 ) -> Result<RepoScanner, Error>
 where
     S: CommitSource,
 {
-    let revision = trusted_revision(&deps.source, repository, branch, before).await?;
     info!(repository, trusted = ?revision, "configuration trusted");
     repo_scanner(
         &deps.source,
         &deps.cache,
         &deps.scanner,
         repository,
-        revision.as_deref(),
+        revision,
         deps.config.allowlist_policy,
     )
     .await
@@ -991,5 +1098,26 @@ where
             }
             Err(error)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_fallback_summary_token_keeps_the_prefix_and_is_never_the_same() {
+        // GIVEN the deterministic token's prefix
+        let base = token(&["pull-request-summary", "app", "7"]);
+        let prefix = &base[..SUMMARY_TOKEN_PREFIX];
+        // WHEN two fallback tokens are made
+        let one = unpredictable_token(prefix, "arn:aws:sts::1:assumed-role/r/s");
+        let two = unpredictable_token(prefix, "arn:aws:sts::1:assumed-role/r/s");
+        // THEN both are found by the prefix, neither is the deterministic
+        // token, and they differ
+        assert!(one.starts_with(prefix) && two.starts_with(prefix));
+        assert_ne!(one, base);
+        assert_ne!(one, two);
+        assert!(one.len() <= 64, "{one}");
     }
 }

@@ -23,6 +23,7 @@ pub mod adapters;
 pub mod api_calls;
 pub mod aws_keys;
 pub mod config;
+pub mod default_branch;
 mod error;
 pub mod git_cursor;
 pub mod git_path;
@@ -57,6 +58,9 @@ pub struct Clients {
     pub sts: aws_sdk_sts::Client,
     /// User, last use and status of a key of this account.
     pub iam: aws_sdk_iam::Client,
+    /// STS with the CodeCommit client's credentials: who the function is
+    /// (GetCallerIdentity), the author of its pull request comments.
+    pub caller: aws_sdk_sts::Client,
 }
 
 impl Clients {
@@ -77,6 +81,7 @@ impl Clients {
             secrets: aws_sdk_secretsmanager::Client::new(sdk),
             sts: aws_sdk_sts::Client::new(sdk),
             iam: aws_sdk_iam::Client::new(sdk),
+            caller: aws_sdk_sts::Client::new(sdk),
         }
     }
 }
@@ -104,7 +109,8 @@ impl SdkDeps {
         let source = adapters::CodeCommitSource::new(
             api_calls.install(&clients.codecommit),
             config.concurrency,
-        );
+        )
+        .with_identity(clients.caller);
         let mut scanner = shared::scan::Scanner::new(shared::scan::Rules::builtin()?);
         if config.allowlist_policy == trust::AllowlistPolicy::Forbidden {
             scanner = scanner.ignoring_pragmas();

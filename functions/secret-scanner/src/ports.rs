@@ -20,6 +20,18 @@ pub struct CommitInfo {
     pub summary: String,
 }
 
+/// The repository's default branch as an event trusts it: its name and
+/// the commit it pointed at when the event was handled (GetRepository,
+/// then GetBranch of `refs/heads/<name>`). Everything trusted afterwards
+/// is read at `commit`, never at the name, which a tag or another ref
+/// could shadow or move.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DefaultBranch {
+    pub name: String,
+    /// Full commit id.
+    pub commit: String,
+}
+
 /// Git's mode of a submodule entry.
 pub const SUBMODULE_MODE: &str = "160000";
 
@@ -73,8 +85,8 @@ pub trait CommitSource: Sync {
         ids: &[String],
     ) -> impl Future<Output = Result<Vec<CommitInfo>, Error>> + Send;
 
-    /// The merge base of two commit specifiers (ids or branch names);
-    /// `None` when they share no history.
+    /// The merge base of two commits (full ids: the scanner never passes
+    /// a name, see [`DefaultBranch`]); `None` when they share no history.
     fn merge_base(
         &self,
         repository: &str,
@@ -82,11 +94,12 @@ pub trait CommitSource: Sync {
         destination: &str,
     ) -> impl Future<Output = Result<Option<String>, Error>> + Send;
 
-    /// The repository's default branch, if it has one.
+    /// The repository's default branch and its tip commit, if it has one
+    /// (an empty repository has none).
     fn default_branch(
         &self,
         repository: &str,
-    ) -> impl Future<Output = Result<Option<String>, Error>> + Send;
+    ) -> impl Future<Output = Result<Option<DefaultBranch>, Error>> + Send;
 
     /// The files `after` adds or modifies relative to `before` (the empty
     /// tree when `None`), every page.
@@ -176,6 +189,9 @@ pub trait Store: Sync {
     fn exists(&self, key: &str) -> impl Future<Output = Result<bool, Error>> + Send;
     /// Writes (or overwrites) a JSON object.
     fn put_json(&self, key: &str, body: String) -> impl Future<Output = Result<(), Error>> + Send;
+    /// Reads a small object written by [`Store::put_json`]; `None` when
+    /// there is none.
+    fn get_text(&self, key: &str) -> impl Future<Output = Result<Option<String>, Error>> + Send;
 }
 
 /// A pull request as the approval step needs it.
@@ -203,6 +219,10 @@ pub enum ApprovalChange {
 pub struct FoundComment {
     pub id: String,
     pub content: String,
+    /// The `clientRequestToken` it was posted with.
+    pub token: String,
+    /// Who posted it (`authorArn`).
+    pub author: Option<String>,
 }
 
 /// Pull request approvals and the summary comment (CodeCommit).
@@ -220,14 +240,19 @@ pub trait PullRequests: Sync {
         approve: bool,
     ) -> impl Future<Output = Result<ApprovalChange, Error>> + Send;
 
-    /// The comment on the pull request that was posted with
-    /// `client_request_token`, if any (every page).
-    fn find_comment(
+    /// The ARN this function calls CodeCommit as, the `authorArn` of the
+    /// comments it posts (STS GetCallerIdentity, asked once and kept).
+    fn own_identity(&self) -> impl Future<Output = Result<String, Error>> + Send;
+
+    /// The comments on the pull request (not deleted) whose
+    /// `clientRequestToken` starts with `token_prefix`, whoever posted
+    /// them (every page).
+    fn comments_with_token(
         &self,
         repository: &str,
         pull_request_id: &str,
-        client_request_token: &str,
-    ) -> impl Future<Output = Result<Option<FoundComment>, Error>> + Send;
+        token_prefix: &str,
+    ) -> impl Future<Output = Result<Vec<FoundComment>, Error>> + Send;
 
     fn update_comment(
         &self,

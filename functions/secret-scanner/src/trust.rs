@@ -2,8 +2,8 @@
 //! changes in them (pure, apart from [`trusted_revision`]).
 //!
 //! The files are read at the default branch as it was before the event
-//! (its old tip for a push to it, its tip otherwise), never at the pushed
-//! commit: one push that adds a key and `[allow] paths = ["prod.env"]`
+//! (its old tip for a push to it, its tip otherwise), by commit id, never
+//! at the pushed commit nor at a name: one push that adds a key and `[allow] paths = ["prod.env"]`
 //! must not be reported clean. A push that loosens them is reported as a
 //! finding of its own (`codewarden-suppression-changed`), with the entries
 //! it adds, so that whoever reviews the default branch decides.
@@ -12,8 +12,7 @@ use std::collections::BTreeSet;
 
 use shared::scan::{Baseline, Confidence, Finding, RepoConfig, Severity};
 
-use crate::Error;
-use crate::ports::CommitSource;
+use crate::ports::DefaultBranch;
 use crate::report::token;
 
 /// The rule id of the finding a loosening change of `.codewarden.toml` or
@@ -33,24 +32,24 @@ pub enum AllowlistPolicy {
     Forbidden,
 }
 
-/// The revision whose configuration a scan of `branch` trusts: for the
-/// default branch itself, `before` (its tip before the push, `None` for
-/// the first push: built-in rules only); for any other branch, a tag or a
-/// pull request, the default branch (its tip, by name). `None` too when
-/// the repository has no default branch yet.
-pub async fn trusted_revision<S: CommitSource>(
-    source: &S,
-    repository: &str,
+/// The commit whose configuration a push to `branch` trusts, as a full
+/// commit id: for the default branch itself, `before` (its tip before the
+/// push, `None` for the first push: built-in rules only); for any other
+/// branch or a tag, the default branch's tip as resolved once for the
+/// event ([`DefaultBranch::commit`], by GetBranch: never its name, which
+/// a tag `main` would shadow). `None` too when the repository has no
+/// default branch yet. A pull request trusts its destination commit
+/// instead (see the handler).
+pub fn trusted_revision(
+    default: Option<&DefaultBranch>,
     branch: Option<&str>,
     before: Option<&str>,
-) -> Result<Option<String>, Error> {
-    let Some(default) = source.default_branch(repository).await? else {
-        return Ok(None);
-    };
-    if branch == Some(default.as_str()) {
-        return Ok(before.map(str::to_owned));
+) -> Option<String> {
+    let default = default?;
+    if branch == Some(default.name.as_str()) {
+        return before.map(str::to_owned);
     }
-    Ok(Some(default))
+    Some(default.commit.clone())
 }
 
 /// What a changed `.codewarden.toml` or baseline allows that the trusted
@@ -145,6 +144,33 @@ mod tests {
 
     fn config(text: &str) -> RepoConfig {
         RepoConfig::from_toml(text).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn the_trusted_revision_is_a_commit_id_never_a_name() {
+        // GIVEN the default branch main resolved to its tip's id
+        let main = DefaultBranch {
+            name: "main".into(),
+            commit: "a".repeat(40),
+        };
+        // WHEN a feature branch or a tag (even one named main) is pushed
+        // THEN the default branch's commit id is trusted
+        assert_eq!(
+            trusted_revision(Some(&main), Some("feature"), Some(&"b".repeat(40))),
+            Some("a".repeat(40))
+        );
+        assert_eq!(
+            trusted_revision(Some(&main), None, None),
+            Some("a".repeat(40))
+        );
+        // AND a push to main trusts main's old tip, the first push nothing
+        assert_eq!(
+            trusted_revision(Some(&main), Some("main"), Some(&"c".repeat(40))),
+            Some("c".repeat(40))
+        );
+        assert_eq!(trusted_revision(Some(&main), Some("main"), None), None);
+        // AND a repository without a default branch trusts nothing
+        assert_eq!(trusted_revision(None, Some("feature"), None), None);
     }
 
     #[test]

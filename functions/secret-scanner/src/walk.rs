@@ -28,7 +28,7 @@ use futures_util::stream::{self, StreamExt};
 
 use crate::Error;
 use crate::config::Config;
-use crate::ports::{CommitInfo, CommitSource, Store};
+use crate::ports::{CommitInfo, CommitSource, DefaultBranch, Store};
 
 /// CodeCommit's limit of commit ids per BatchGetCommits call.
 const BATCH: usize = 100;
@@ -49,8 +49,8 @@ pub struct Plan {
     pub tip: String,
     /// Known commits: neither they nor their ancestors are walked.
     pub stops: HashSet<String>,
-    /// Commit specifiers (old tip, default branch, pull request
-    /// destination) whose merge base with each parent of a merge is known.
+    /// Commit ids (old tip, default branch tip, pull request destination)
+    /// whose merge base with each parent of a merge is known.
     pub references: Vec<String>,
     /// Scan the tip even when it is known (a tag on a commit of the
     /// default branch); its ancestors are known then.
@@ -226,13 +226,16 @@ async fn merge_bases<S: CommitSource>(
 /// The plan of a branch push: from `new`, knowing `old` (the previous
 /// tip, if any) and, when `old` is not an ancestor of `new` (a force push,
 /// or a new branch), the merge bases with `old` and with the default
-/// branch.
+/// branch's tip commit (`default`, resolved once for the event: by id,
+/// so a tag named like the default branch cannot move where the walk
+/// stops).
 pub async fn push_plan<S: CommitSource>(
     source: &S,
     repository: &str,
     new: &str,
     old: Option<&str>,
     branch: Option<&str>,
+    default: Option<&DefaultBranch>,
 ) -> Result<Plan, Error> {
     let mut plan = Plan {
         tip: new.to_owned(),
@@ -247,12 +250,12 @@ pub async fn push_plan<S: CommitSource>(
         }
         plan.stops.extend(base);
     }
-    if let Some(default) = source.default_branch(repository).await?
-        && branch != Some(default.as_str())
+    if let Some(default) = default
+        && branch != Some(default.name.as_str())
     {
         plan.stops
-            .extend(source.merge_base(repository, new, &default).await?);
-        plan.references.push(default);
+            .extend(source.merge_base(repository, new, &default.commit).await?);
+        plan.references.push(default.commit.clone());
     }
     // A branch created at a commit of the default branch has that commit
     // as merge base: nothing to scan, it was scanned on the default branch.
@@ -261,21 +264,26 @@ pub async fn push_plan<S: CommitSource>(
 
 /// The plan of a tag push: the tagged commit (unless it has a report)
 /// and its ancestors back to the default branch's history (as for a new
-/// branch); when the tagged commit is on the default branch, it alone.
+/// branch, against its tip commit); when the tagged commit is on the
+/// default branch, it alone.
 pub async fn tag_plan<S: CommitSource>(
     source: &S,
     repository: &str,
     tagged: &str,
+    default: Option<&DefaultBranch>,
 ) -> Result<Plan, Error> {
     let mut plan = Plan {
         tip: tagged.to_owned(),
         scan_known_tip: true,
         ..Plan::default()
     };
-    if let Some(default) = source.default_branch(repository).await? {
-        plan.stops
-            .extend(source.merge_base(repository, tagged, &default).await?);
-        plan.references.push(default);
+    if let Some(default) = default {
+        plan.stops.extend(
+            source
+                .merge_base(repository, tagged, &default.commit)
+                .await?,
+        );
+        plan.references.push(default.commit.clone());
     }
     Ok(plan)
 }

@@ -338,6 +338,39 @@ pub(super) fn get_branch(state: &State, input: GetBranchInput) -> Result<Value, 
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
+pub(super) struct UpdateDefaultBranchInput {
+    repository_name: Option<String>,
+    default_branch_name: Option<String>,
+}
+
+/// UpdateDefaultBranch: points `HEAD` at an existing branch (what the
+/// repository's default branch is, here and for git clients).
+pub(super) fn update_default_branch(
+    state: &State,
+    input: UpdateDefaultBranchInput,
+) -> Result<Value, ApiError> {
+    let repo = open(state, &input.repository_name)?;
+    let branch = required(
+        &input.default_branch_name,
+        "BranchNameRequiredException",
+        "defaultBranchName",
+    )?;
+    if branch_commit(&repo.git, branch)?.is_none() {
+        return Err(ApiError::client(
+            "BranchDoesNotExistException",
+            format!("Branch {branch} does not exist in repository {}", repo.name),
+        ));
+    }
+    std::fs::write(
+        repo.git.git_dir().join("HEAD"),
+        format!("ref: refs/heads/{branch}\n"),
+    )
+    .map_err(internal("writing HEAD"))?;
+    Ok(json!({}))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub(super) struct ListBranchesInput {
     repository_name: Option<String>,
     next_token: Option<String>,
