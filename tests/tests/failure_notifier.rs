@@ -741,6 +741,7 @@ async fn the_log_tail_is_masked_maximally_whatever_the_pragma_quoting_or_cut() -
         "S3cretPw9",
         "horse battery",
         "tr0ub4dor",
+        "and three",
         "hunter2hunter",
         "ss/w:rd#9",
     ]

@@ -205,10 +205,11 @@ impl ApprovalLink {
     /// and are needed as they are to record the decision.
     pub fn masked_url(&self, base: &str, key: &SigningKey) -> Masked {
         let mut link = self.clone();
-        for field in [&mut link.repository, &mut link.commit, &mut link.requester] {
-            if let Some(value) = field {
-                *value = Masked::new(value).into_string();
-            }
+        for value in [&mut link.repository, &mut link.commit, &mut link.requester]
+            .into_iter()
+            .flatten()
+        {
+            *value = Masked::new(value).into_string();
         }
         Masked::assembled(link.url(&Masked::new(base).into_string(), key))
     }
