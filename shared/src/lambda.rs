@@ -2,6 +2,14 @@
 //! CloudWatch through `tracing`, the level from `RUST_LOG` (default
 //! `info`), no timestamps (CloudWatch stamps each line) and no span
 //! context (the functions log with fields, not spans).
+//!
+//! Every log line passes the masking boundary ([`crate::masked::Masked`])
+//! on its way to stdout: a field that quotes a path, a ref name or an
+//! error message holding a secret is written masked.
+
+use std::io::{self, Write};
+
+use crate::masked::Masked;
 
 /// Installs the global JSON subscriber; call once, first thing in `main`.
 ///
@@ -17,5 +25,49 @@ pub fn init_tracing() {
         )
         .with_current_span(false)
         .without_time()
+        .with_writer(|| MaskingWriter(io::stdout()))
         .init();
+}
+
+/// A writer that masks what it is given before passing it on. The
+/// subscriber writes each event (one JSON line) in one call, so a line
+/// is masked whole.
+pub struct MaskingWriter<W>(pub W);
+
+impl<W: Write> Write for MaskingWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let masked = Masked::new(&String::from_utf8_lossy(buf));
+        self.0.write_all(masked.as_str().as_bytes())?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_lines_are_masked_on_their_way_out() -> io::Result<()> {
+        // GIVEN a JSON log line whose fields quote a key and a password
+        let key = ["AKIA", "Z7Q3XK2LMNB4RT6Y"].concat();
+        let line = format!(
+            "{{\"level\":\"WARN\",\"fields\":{{\"error\":\"no file src/{key}.txt\",\"detail\":\"{{\\\"password\\\":\\\"a b\\\"}}\"}}}}\n"
+        );
+        // WHEN written
+        let mut writer = MaskingWriter(Vec::new());
+        writer.write_all(line.as_bytes())?;
+        let out = String::from_utf8_lossy(&writer.0).into_owned();
+        // THEN the key and the password are gone, the line is still JSON
+        assert!(!out.contains(&key), "{out}");
+        assert!(!out.contains("a b"), "{out}");
+        assert!(
+            serde_json::from_str::<serde_json::Value>(&out).is_ok(),
+            "{out}"
+        );
+        Ok(())
+    }
 }

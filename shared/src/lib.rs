@@ -6,6 +6,8 @@
 //!   URL payloads codewarden consumes;
 //! - [`scan`]: the pure detection engine (bytes in, findings out);
 //! - [`codecommit_git`]: CodeCommit's SigV4 git-over-HTTPS password scheme;
+//! - [`masked`]: the masking boundary, [`masked::Masked`], the only text
+//!   type outbound ports accept;
 //! - [`notify`]: alerts rendered to SNS, secrets masked;
 //! - [`links`]: AWS console deep links;
 //! - [`approval`]: signed approval links and the approval policy;
@@ -28,6 +30,7 @@ pub mod lambda;
 pub mod links;
 #[cfg(feature = "git-fetch")]
 pub mod local_copies;
+pub mod masked;
 pub mod notify;
 pub mod queue_message;
 pub mod scan;

@@ -556,6 +556,107 @@ async fn findings_reject_automatically_without_quoting_the_secret() -> Result<()
     Ok(())
 }
 
+/// An AWS access key id shaped like a real one, built at run time.
+fn planted_key() -> String {
+    ["AKIA", "Q4VZ3T7XKP2MNB6W"].concat()
+}
+
+#[tokio::test]
+async fn a_key_in_a_reported_path_is_masked_in_the_put_approval_result_summary() -> Result<()> {
+    // GIVEN a report whose finding's path holds a key (a file named after it)
+    let key = planted_key();
+    let stack = Stack::start(&allow_listed()).await?;
+    stack
+        .write_report(
+            "codewarden/findings-report@1",
+            &[finding_at(&format!("config/{key}.env"))],
+        )
+        .await?;
+    // WHEN the approval request arrives
+    let outcome = stack.gate().await?;
+    // THEN it is rejected, and neither the summary nor the outcome holds the key
+    let approval = stack.approval().await?;
+    assert_eq!(approval["status"], "Rejected", "{outcome:?}");
+    let summary = summary_of(&approval);
+    assert!(summary.contains("config/AKIA"), "{summary}");
+    assert!(!summary.contains(&key[4..]), "{summary}");
+    assert!(!format!("{outcome:?}").contains(&key[4..]), "{outcome:?}");
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_key_in_pipeline_text_reaches_no_approver_page_or_summary() -> Result<()> {
+    // GIVEN an execution whose revision summary (the commit message),
+    // trigger and approval custom data hold a key
+    let key = planted_key();
+    let mut stack = Stack::start("").await?;
+    stack.reject_in_console("superseded").await?;
+    stack
+        .aws
+        .admin_post(
+            "/codepipeline/executions",
+            json!({"pipelineName": PIPELINE, "pipelineExecutionId": "e-leaky",
+                   "trigger": {"triggerType": "Webhook", "triggerDetail": format!("push of {key}")},
+                   "artifactRevisions": [revision(&stack.commit, &format!("Fix login, key {key}"))],
+                   "actions": [{"stageName": "Source", "actionName": "Source"},
+                               {"stageName": "Build", "actionName": "Build"}]}),
+        )
+        .await?;
+    let approval = stack
+        .aws
+        .admin_post(
+            "/codepipeline/approvals",
+            json!({"pipelineName": PIPELINE, "stageName": "Approve", "actionName": "Approve",
+                   "pipelineExecutionId": "e-leaky"}),
+        )
+        .await?;
+    stack.token = approval["token"].as_str().context("no token")?.to_owned();
+    let mut event = stack.approval_event()?;
+    let mut message: Value = serde_json::from_str(
+        event["Records"][0]["Sns"]["Message"]
+            .as_str()
+            .context("no Message")?,
+    )?;
+    message["approval"]["customData"] = json!(format!("Deploy with aws_access_key_id={key}"));
+    event["Records"][0]["Sns"]["Message"] = json!(message.to_string());
+    // WHEN the gate asks the approvers
+    let outcome = approval_gate::handle(event, &stack.gate).await?;
+    assert!(
+        matches!(outcome, approval_gate::Outcome::AskedApprovers { .. }),
+        "{outcome:?}"
+    );
+    // THEN the SNS message (subject, body, attributes) holds no key
+    let (approve, _, envelope) = links(&stack).await?;
+    let sent = envelope.to_string();
+    assert!(sent.contains("Fix login, key AKIA"), "{sent}");
+    assert!(
+        !sent.contains(&key[4..]),
+        "the key leaked to approvers: {sent}"
+    );
+    // AND the confirmation page neither
+    let page = stack.get(&approve).await?;
+    assert_eq!(page.status(), 200, "{}", page.body());
+    assert!(!page.body().contains(&key[4..]), "{}", page.body());
+    // AND an approver typing a key gets it masked in the summary and the page
+    let done = stack
+        .post(&with(
+            &page.form_fields(),
+            &[
+                ("approver", &format!("Ann {key}")),
+                ("comment", &format!("rotated {key}")),
+            ],
+        ))
+        .await?;
+    assert_eq!(done.status(), 200, "{}", done.body());
+    assert!(!done.body().contains(&key[4..]), "{}", done.body());
+    let approval = stack.approval().await?;
+    assert_eq!(approval["status"], "Approved");
+    let summary = summary_of(&approval);
+    assert!(summary.starts_with("Approved by Ann AKIA"), "{summary}");
+    assert!(!summary.contains(&key[4..]), "{summary}");
+    Ok(())
+}
+
 #[tokio::test]
 async fn unknown_report_schema_asks_a_human_even_when_allow_listed() -> Result<()> {
     let stack = Stack::start(&allow_listed()).await?;

@@ -671,3 +671,108 @@ async fn chatbot_format_keeps_the_json_document_for_sqs() -> Result<()> {
     assert_eq!(alert.document["kind"], "pipeline-execution");
     Ok(())
 }
+
+/// Base64 lines shaped like a private key's body (64 characters each),
+/// made at run time from a seed.
+fn key_body(lines: usize) -> Vec<String> {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    (0..lines)
+        .map(|_| {
+            (0..64)
+                .map(|_| {
+                    state ^= state << 13;
+                    state ^= state >> 7;
+                    state ^= state << 17;
+                    ALPHABET[(state % 64) as usize] as char
+                })
+                .collect()
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn the_log_tail_is_masked_maximally_whatever_the_pragma_quoting_or_cut() -> Result<()> {
+    // GIVEN a build log whose last 25 lines hold: a key under a
+    // `codewarden:allow` pragma, a key assigned to a fixture-named
+    // variable, `mysql -p<password>`, quoted passwords with spaces, JSON
+    // escaped inside a JSON string, URL userinfo whose password holds
+    // `@ / : #`, and the body of a private key whose BEGIN line is above
+    // the tail
+    let stack = Stack::start_with(&[("LOG_TAIL_LINES", "25")]).await?;
+    let stream = unique_name("run");
+    seed_failed_build(&stack, &stream).await?;
+    let pragma_key = ["AKIA", "Z7Q3XK2LMNB4RT6Y"].concat();
+    let fixture_key = ["AKIA", "Q4VZ3T7XKP2MNB6W"].concat();
+    let body = key_body(20);
+    let mut log: Vec<String> = (1..=10).map(|i| format!("step {i}")).collect();
+    log.push("-----BEGIN RSA PRIVATE KEY-----".to_owned());
+    log.extend(body.iter().cloned());
+    log.push("-----END RSA PRIVATE KEY-----".to_owned());
+    log.extend([
+        format!("+ aws configure set aws_access_key_id {pragma_key} # codewarden:allow"),
+        format!("fake_aws_key = \"{fixture_key}\""),
+        "+ mysql -uadmin -pS3cretPw9 app < schema.sql".to_owned(),
+        "DB_PASSWORD=\"correct horse battery staple\" ./migrate".to_owned(),
+        "PASSWORD: 'tr0ub4dor and three'".to_owned(),
+        r#"{"level":"error","body":"{\"password\":\"hunter2hunter\",\"user\":\"ci\"}"}"#.to_owned(),
+        "fatal: unable to access 'https://ci:p@ss/w:rd#9@git.example.com/app.git/'".to_owned(),
+        "error: could not compile `app`".to_owned(),
+    ]);
+    // The tail (25 lines) starts inside the key's body.
+    assert!(
+        log.len() - 25 > 10,
+        "the BEGIN line must fall outside the tail"
+    );
+    stack
+        .seed_log("/aws/codebuild/codewarden-demo-build", &stream, &log)
+        .await?;
+
+    // WHEN the failure is reported
+    stack
+        .invoke(sample("codepipeline-pipeline-failed")?)
+        .await?;
+
+    // THEN none of them reaches the subscribers
+    let alert = stack.one_message().await?;
+    let mut leaked: Vec<&str> = [
+        &pragma_key[4..],
+        &fixture_key[4..],
+        "S3cretPw9",
+        "horse battery",
+        "tr0ub4dor",
+        "and three",
+        "hunter2hunter",
+        "ss/w:rd#9",
+    ]
+    .into_iter()
+    .filter(|secret| alert.raw.contains(secret))
+    .collect();
+    leaked.extend(
+        body.iter()
+            .map(String::as_str)
+            .filter(|line| alert.raw.contains(&line[..32])),
+    );
+    assert!(leaked.is_empty(), "leaked {leaked:?}:\n{}", alert.raw);
+    // AND the tail is still there to act on, masked in place
+    let tail: Vec<&str> = alert.document["failedActions"][0]["build"]["logTail"]
+        .as_array()
+        .context("no log tail")?
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    for expected in [
+        "-----END RSA PRIVATE KEY-----",
+        "+ mysql -uadmin -p*** app < schema.sql",
+        "DB_PASSWORD=\"***\" ./migrate",
+        "PASSWORD: '***'",
+        "fatal: unable to access 'https://ci:***@git.example.com/app.git/'",
+        "error: could not compile `app`",
+    ] {
+        assert!(
+            tail.contains(&expected),
+            "{expected} missing from {tail:#?}"
+        );
+    }
+    Ok(())
+}

@@ -6,6 +6,7 @@ use aws_sdk_codepipeline::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_codepipeline::operation::put_approval_result::PutApprovalResultError;
 use aws_sdk_codepipeline::types::{ApprovalResult, ApprovalStatus};
 use shared::approval::{ApprovalLink, Decision, SigningKey};
+use shared::masked::Masked;
 
 use crate::Error;
 use crate::ports::{Approvals, Recorded};
@@ -55,13 +56,13 @@ pub struct CodePipelineApprovals {
 }
 
 impl Approvals for CodePipelineApprovals {
-    async fn put_result(&self, link: &ApprovalLink, summary: &str) -> Result<Recorded, Error> {
+    async fn put_result(&self, link: &ApprovalLink, summary: &Masked) -> Result<Recorded, Error> {
         let status = match link.decision {
             Decision::Approve => ApprovalStatus::Approved,
             Decision::Reject => ApprovalStatus::Rejected,
         };
         let result = ApprovalResult::builder()
-            .summary(summary)
+            .summary(summary.as_str())
             .status(status)
             .build()
             .map_err(|e| Error::Aws {
@@ -134,7 +135,7 @@ mod tests {
                     && r.action_name() == Some("Manual")
                     && r.token() == Some("tok-1")
                     && r.result().map(|x| x.status()) == Some(&ApprovalStatus::Approved)
-                    && r.result().map(|x| x.summary()) == Some("Approved by Ann")
+                    && r.result().map(|x| x.summary()) == Some(&Masked::new("Approved by Ann"))
             })
             .then_output(|| PutApprovalResultOutput::builder().build());
         let completed = mock!(Client::put_approval_result).then_error(|| {
@@ -158,14 +159,21 @@ mod tests {
             ),
         };
         assert_eq!(
-            approvals.put_result(&link(), "Approved by Ann").await?,
+            approvals
+                .put_result(&link(), &Masked::new("Approved by Ann"))
+                .await?,
             Recorded::Done
         );
         assert_eq!(
-            approvals.put_result(&link(), "Approved by Ann").await?,
+            approvals
+                .put_result(&link(), &Masked::new("Approved by Ann"))
+                .await?,
             Recorded::AlreadyDecided
         );
-        let error = approvals.put_result(&link(), "Approved by Ann").await.err();
+        let error = approvals
+            .put_result(&link(), &Masked::new("Approved by Ann"))
+            .await
+            .err();
         assert!(error.is_some_and(|e| e.is_retryable()));
         Ok(())
     }

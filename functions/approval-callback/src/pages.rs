@@ -1,13 +1,16 @@
 //! The pages approval-callback answers with, and their status codes.
 //!
-//! Every value from the request or the link is HTML-escaped ([`escape`]);
-//! the signature and the approval token only ever appear inside the hidden
-//! fields of the confirmation form (the form must carry the signed link to
-//! the POST), never as visible text. The key never appears at all.
+//! Every value from the request or the link is masked and HTML-escaped
+//! ([`escape`]: the masking boundary, [`shared::masked::Masked`], then
+//! character references); the signature and the approval token only ever
+//! appear inside the hidden fields of the confirmation form (the form must
+//! carry the signed link to the POST, as signed: `escape_markup`), never
+//! as visible text. The key never appears at all.
 
 use chrono::{DateTime, Utc};
 use shared::approval::policy::short;
 use shared::approval::{ApprovalLink, Decision};
+use shared::masked::Masked;
 
 /// A page: status code and complete HTML document.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -16,9 +19,17 @@ pub struct Page {
     pub html: String,
 }
 
-/// `&`, `<`, `>`, `"` and `'` as character references: safe in element
-/// content and in quoted attribute values.
+/// `text` masked ([`Masked::new`]), then with `&`, `<`, `>`, `"` and `'`
+/// as character references: safe to show, in element content and in
+/// quoted attribute values.
 pub fn escape(text: &str) -> String {
+    escape_markup(Masked::new(text).as_str())
+}
+
+/// `&`, `<`, `>`, `"` and `'` as character references, nothing masked:
+/// only for the signed link's hidden fields, which must reach the POST
+/// exactly as signed.
+fn escape_markup(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -99,8 +110,8 @@ pub fn confirm(link: &ApprovalLink, fields: &[(String, String)], action: &str) -
         .map(|(name, value)| {
             format!(
                 "<input type=\"hidden\" name=\"{}\" value=\"{}\">",
-                escape(name),
-                escape(value)
+                escape_markup(name),
+                escape_markup(value)
             )
         })
         .collect();

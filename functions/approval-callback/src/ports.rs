@@ -3,6 +3,7 @@
 use std::future::Future;
 
 use shared::approval::ApprovalLink;
+use shared::masked::Masked;
 
 use crate::Error;
 
@@ -22,6 +23,6 @@ pub trait Approvals: Sync {
     fn put_result(
         &self,
         link: &ApprovalLink,
-        summary: &str,
+        summary: &Masked,
     ) -> impl Future<Output = Result<Recorded, Error>> + Send;
 }

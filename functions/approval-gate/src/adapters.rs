@@ -10,6 +10,7 @@ use aws_sdk_sns::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_sns::types::MessageAttributeValue;
 use shared::approval::{Decision, Policy, SigningKey};
 use shared::events::ApprovalRequest;
+use shared::masked::Masked;
 use shared::notify::SnsPublish;
 
 use crate::Error;
@@ -201,14 +202,14 @@ impl Pipelines for CodePipelineApprovals {
         &self,
         request: &ApprovalRequest,
         decision: Decision,
-        summary: &str,
+        summary: &Masked,
     ) -> Result<Recorded, Error> {
         let status = match decision {
             Decision::Approve => ApprovalStatus::Approved,
             Decision::Reject => ApprovalStatus::Rejected,
         };
         let result = ApprovalResult::builder()
-            .summary(summary)
+            .summary(summary.as_str())
             .status(status)
             .build()
             .map_err(|e| Error::Aws {
@@ -351,13 +352,13 @@ impl Notifier for SnsNotifier {
             .client
             .publish()
             .topic_arn(&self.topic_arn)
-            .subject(&message.subject)
-            .message(&message.message)
+            .subject(message.subject.as_str())
+            .message(message.message.as_str())
             .message_structure("json");
         for (name, value) in &message.attributes {
             let value = MessageAttributeValue::builder()
                 .data_type("String")
-                .string_value(value)
+                .string_value(value.as_str())
                 .build()
                 .map_err(|e| Error::Aws {
                     operation: "Publish",
@@ -473,15 +474,21 @@ mod tests {
         };
         let r = request();
         assert_eq!(
-            pipelines.put_result(&r, Decision::Reject, "why").await?,
+            pipelines
+                .put_result(&r, Decision::Reject, &Masked::new("why"))
+                .await?,
             Recorded::Done
         );
         assert_eq!(
-            pipelines.put_result(&r, Decision::Reject, "why").await?,
+            pipelines
+                .put_result(&r, Decision::Reject, &Masked::new("why"))
+                .await?,
             Recorded::AlreadyDecided
         );
         assert_eq!(
-            pipelines.put_result(&r, Decision::Reject, "why").await?,
+            pipelines
+                .put_result(&r, Decision::Reject, &Masked::new("why"))
+                .await?,
             Recorded::TokenInvalid
         );
         Ok(())

@@ -7,6 +7,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use shared::approval::{Decision, Facts, ScanState, SigningKey, Verdict, summary};
 use shared::events::{ApprovalNotification, CodewardenEvent, parse_event};
+use shared::masked::Masked;
 use shared::notify::Format;
 use tracing::{info, warn};
 
@@ -43,9 +44,9 @@ pub type SdkDeps = Deps<
 #[serde(tag = "outcome", rename_all = "camelCase")]
 pub enum Outcome {
     /// `PutApprovalResult` recorded the policy's decision.
-    Decided { status: String, summary: String },
+    Decided { status: String, summary: Masked },
     /// The approvers were sent signed links.
-    AskedApprovers { reason: String, message_id: String },
+    AskedApprovers { reason: Masked, message_id: String },
     /// The approvers were already asked (a redelivered message).
     Duplicate { marker: String },
     /// Nothing to do (not an approval message, or no longer pending).
@@ -336,12 +337,10 @@ where
     if !deps.markers.claim(&marker).await? {
         return Ok(Outcome::Duplicate { marker });
     }
-    let publish = ask
-        .alert(&deps.config.callback_url, &deps.key)
-        .render(Format::Json);
+    let publish = ask.publish(&deps.config.callback_url, &deps.key, Format::Json);
     match deps.notifier.publish(&publish).await {
         Ok(message_id) => Ok(Outcome::AskedApprovers {
-            reason: ask.reason.to_owned(),
+            reason: Masked::new(ask.reason),
             message_id,
         }),
         Err(error) => {

@@ -10,7 +10,8 @@ use serde_json::json;
 use shared::approval::policy::short;
 use shared::approval::{ApprovalLink, Decision, SigningKey};
 use shared::events::ApprovalMessage;
-use shared::notify::{Alert, Severity};
+use shared::masked::Masked;
+use shared::notify::{Alert, Format, Severity, SnsPublish};
 
 /// Everything the request to approvers says.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -46,11 +47,24 @@ impl HumanRequest<'_> {
         }
     }
 
-    /// The alert for the approvers topic.
+    /// The SNS publish for the approvers topic: the alert masked, the two
+    /// signed links kept as they are (their free-text fields are masked
+    /// before signing, [`ApprovalLink::masked_url`]).
+    pub fn publish(&self, callback_url: &str, key: &SigningKey, format: Format) -> SnsPublish {
+        let links = self.links(callback_url, key);
+        self.alert(callback_url, key).render_keeping(format, &links)
+    }
+
+    /// The approve and reject links, signed.
+    fn links(&self, callback_url: &str, key: &SigningKey) -> [Masked; 2] {
+        [Decision::Approve, Decision::Reject].map(|d| self.link(d).masked_url(callback_url, key))
+    }
+
+    /// The alert for the approvers topic (before masking: see
+    /// [`HumanRequest::publish`]).
     pub fn alert(&self, callback_url: &str, key: &SigningKey) -> Alert {
         let approval = &self.message.approval;
-        let approve = self.link(Decision::Approve).url(callback_url, key);
-        let reject = self.link(Decision::Reject).url(callback_url, key);
+        let [approve, reject] = self.links(callback_url, key);
         let commit = match (self.commit, self.repository) {
             (Some(c), Some(r)) => format!("{} in {r}", short(c)),
             (Some(c), None) => short(c).to_owned(),
@@ -158,9 +172,11 @@ mod tests {
         };
         let key = SigningKey::new(vec![1u8; 32])?;
         // WHEN rendered
-        let publish = request
-            .alert("https://cb.lambda-url.us-east-1.on.aws/", &key)
-            .render(shared::notify::Format::Json);
+        let publish = request.publish(
+            "https://cb.lambda-url.us-east-1.on.aws/",
+            &key,
+            Format::Json,
+        );
         // THEN both links are signed and the text says why a person is asked
         assert_eq!(publish.subject, "Approval needed: web / Approve / Manual");
         let all: serde_json::Value = serde_json::from_str(&publish.message)?;
@@ -175,6 +191,51 @@ mod tests {
         insta::with_settings!({sort_maps => true}, {
             insta::assert_json_snapshot!("request_document", document);
         });
+        Ok(())
+    }
+
+    #[test]
+    fn repository_text_in_the_request_is_masked_and_the_links_still_verify()
+    -> Result<(), Box<dyn std::error::Error>> {
+        // GIVEN a key in the commit message, the custom data and the requester
+        let key_id = ["AKIA", "Z7Q3XK2LMNB4RT6Y"].concat();
+        let message = message(Some(&format!("deploy with {key_id}")));
+        let summary = format!("add {key_id} for now");
+        let requester = format!("branch {key_id}");
+        let request = HumanRequest {
+            message: &message,
+            execution_id: "e-1",
+            repository: Some("app"),
+            commit: Some("4c1f0e9d8c7b6a5f4e3d2c1b0a9f8e7d6c5b4a39"),
+            commit_summary: Some(&summary),
+            requester: Some(&requester),
+            history: None,
+            reason: "outside the change windows",
+        };
+        let key = SigningKey::new(vec![1u8; 32])?;
+        // WHEN published
+        let publish = request.publish("https://cb/", &key, Format::Json);
+        // THEN the key is nowhere
+        let all = format!("{publish:?}");
+        assert!(!all.contains(&key_id), "{all}");
+        // AND each link in the text still verifies (its fields masked
+        // before signing)
+        let message: serde_json::Value = serde_json::from_str(publish.message.as_str())?;
+        let text = message["default"].as_str().unwrap_or_default();
+        let mut verified = 0;
+        for line in text
+            .lines()
+            .filter(|l| l.starts_with("Approve: ") || l.starts_with("Reject: "))
+        {
+            let query = line.split_once('?').map(|(_, q)| q).unwrap_or_default();
+            let signed = ApprovalLink::from_query(query.as_bytes())?;
+            signed.verify(
+                &key,
+                DateTime::from_timestamp(1_767_000_000, 0).unwrap_or_default(),
+            )?;
+            verified += 1;
+        }
+        assert_eq!(verified, 2);
         Ok(())
     }
 }

@@ -5,6 +5,7 @@ use std::future::Future;
 
 use shared::approval::Decision;
 use shared::events::ApprovalRequest;
+use shared::masked::Masked;
 use shared::notify::SnsPublish;
 
 use crate::Error;
@@ -91,7 +92,7 @@ pub trait Pipelines: Sync {
         &self,
         request: &ApprovalRequest,
         decision: Decision,
-        summary: &str,
+        summary: &Masked,
     ) -> impl Future<Output = Result<Recorded, Error>> + Send;
 }
 

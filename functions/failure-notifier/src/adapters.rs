@@ -237,13 +237,13 @@ impl Notifier for SnsNotifier {
             .client
             .publish()
             .topic_arn(&self.topic_arn)
-            .subject(&message.subject)
-            .message(&message.message)
+            .subject(message.subject.as_str())
+            .message(message.message.as_str())
             .message_structure("json");
         for (name, value) in &message.attributes {
             let value = MessageAttributeValue::builder()
                 .data_type("String")
-                .string_value(value)
+                .string_value(value.as_str())
                 .build()
                 .map_err(|e| Error::Aws {
                     operation: "Publish",
@@ -383,9 +383,9 @@ mod tests {
             topic_arn: "arn:topic".to_owned(),
         };
         let message = SnsPublish {
-            subject: "Pipeline web FAILED".to_owned(),
-            message: r#"{"default":"x"}"#.to_owned(),
-            attributes: [("pipeline".to_owned(), "web".to_owned())].into(),
+            subject: shared::masked::Masked::new("Pipeline web FAILED"),
+            message: shared::masked::Masked::new(r#"{"default":"x"}"#),
+            attributes: [("pipeline".to_owned(), shared::masked::Masked::new("web"))].into(),
         };
         assert_eq!(notifier.publish(&message).await?, "m-1");
         Ok(())
@@ -421,8 +421,8 @@ mod tests {
             topic_arn: "arn:topic".to_owned(),
         };
         let message = SnsPublish {
-            subject: "s".to_owned(),
-            message: "{}".to_owned(),
+            subject: shared::masked::Masked::new("s"),
+            message: shared::masked::Masked::new("{}"),
             attributes: Default::default(),
         };
         let first = notifier.publish(&message).await.err();

@@ -48,7 +48,9 @@ impl From<Error> for Diagnostic {
     fn from(error: Error) -> Self {
         Diagnostic {
             error_type: error.error_type().to_owned(),
-            error_message: error.to_string(),
+            // Masked: a message may quote a path, a ref name or an
+            // answer that holds a secret.
+            error_message: shared::masked::Masked::new(&error.to_string()).into_string(),
         }
     }
 }

@@ -8,8 +8,8 @@ use shared::events::{
     CodewardenEvent, EventBridgeEvent, ExecutionState, parse_event,
 };
 use shared::links;
-use shared::notify::{Alert, mask_secrets};
-use shared::scan::Scanner;
+use shared::masked::Masked;
+use shared::notify::Alert;
 use tracing::{info, warn};
 
 use crate::alert::{ActionReport, BuildReport, Origin, PipelineFailure, Recovery, build_alert};
@@ -22,7 +22,6 @@ use crate::{Error, adapters};
 /// Everything the handler needs, built once in `main`.
 pub struct Deps<H, B, L, N, M> {
     pub config: Config,
-    pub scanner: Scanner,
     pub history: H,
     pub builds: B,
     pub logs: L,
@@ -41,7 +40,6 @@ pub trait Ports: Sync {
     type Markers: Markers;
 
     fn config(&self) -> &Config;
-    fn scanner(&self) -> &Scanner;
     fn history(&self) -> &Self::History;
     fn builds(&self) -> &Self::Builds;
     fn logs(&self) -> &Self::Logs;
@@ -65,9 +63,6 @@ where
 
     fn config(&self) -> &Config {
         &self.config
-    }
-    fn scanner(&self) -> &Scanner {
-        &self.scanner
     }
     fn history(&self) -> &H {
         &self.history
@@ -352,7 +347,8 @@ async fn build_report<D: Ports>(facts: BuildFacts, deps: &D) -> Result<BuildRepo
     if let Some(log) = &report.facts.log {
         match deps.logs().tail(log, deps.config().log_tail_lines).await {
             Ok(lines) => {
-                let masked = mask_secrets(deps.scanner(), &lines.join("\n"));
+                // The tail as one text: a key's body spans lines.
+                let masked = Masked::new(&lines.join("\n"));
                 report.log_tail = masked.lines().map(str::to_owned).collect();
             }
             Err(error) if !error.is_retryable() => report.log_problem = Some(error.to_string()),
@@ -373,7 +369,7 @@ async fn send_once<D: Ports>(alert: Alert, marker: String, deps: &D) -> Result<O
     }
     // Everything in the alert that came from outside (phase contexts,
     // action errors and summaries, log lines) may quote a credential.
-    let message = alert.masked(deps.scanner()).render(deps.config().format);
+    let message = alert.render(deps.config().format);
     match deps.notifier().publish(&message).await {
         Ok(message_id) => {
             info!(marker = %marker, message_id = %message_id, severity = alert.severity.as_str(), "alert published");

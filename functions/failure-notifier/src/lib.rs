@@ -47,10 +47,12 @@ impl Clients {
 }
 
 impl SdkDeps {
-    /// The SDK-backed dependencies; compiles the detection rules.
+    /// The SDK-backed dependencies. Fails when the built-in detection
+    /// rules do not compile: the masking boundary
+    /// ([`shared::masked::Masked`]) runs them on every alert.
     pub fn new(config: Config, clients: Clients) -> Result<Self, shared::scan::RulesError> {
+        shared::scan::Rules::builtin()?;
         Ok(Self {
-            scanner: shared::scan::Scanner::new(shared::scan::Rules::builtin()?),
             history: adapters::CodePipelineHistory {
                 client: clients.codepipeline,
             },

@@ -8,6 +8,7 @@ use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_sns::config::http::HttpResponse;
 use aws_sdk_sns::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_sns::types::MessageAttributeValue;
+use shared::masked::Masked;
 use shared::notify::SnsPublish;
 use tokio::sync::{Semaphore, SemaphorePermit};
 
@@ -226,6 +227,7 @@ impl CommitSource for CodeCommitSource {
                         .next()
                         .unwrap_or_default()
                         .to_owned(),
+                    message: commit.message().unwrap_or_default().to_owned(),
                 })
             })
             .collect())
@@ -446,7 +448,7 @@ impl Comments for CodeCommitSource {
         let _slot = self.slot().await;
         let location = comment.path.as_ref().map(|path| {
             Location::builder()
-                .file_path(path)
+                .file_path(path.as_str())
                 .set_file_position(comment.line.and_then(|l| i64::try_from(l).ok()))
                 .relative_file_version(RelativeFileVersionEnum::After)
                 .build()
@@ -460,7 +462,7 @@ impl Comments for CodeCommitSource {
                     .set_before_commit_id(comment.before_commit.clone())
                     .after_commit_id(&comment.after_commit)
                     .set_location(location)
-                    .content(&comment.content)
+                    .content(comment.content.as_str())
                     .client_request_token(&comment.client_request_token)
                     .send()
                     .await
@@ -473,7 +475,7 @@ impl Comments for CodeCommitSource {
                     .set_before_commit_id(comment.before_commit.clone())
                     .after_commit_id(&comment.after_commit)
                     .set_location(location)
-                    .content(&comment.content)
+                    .content(comment.content.as_str())
                     .client_request_token(&comment.client_request_token)
                     .send()
                     .await
@@ -612,12 +614,12 @@ impl PullRequests for CodeCommitSource {
         Ok(all)
     }
 
-    async fn update_comment(&self, comment_id: &str, content: &str) -> Result<(), Error> {
+    async fn update_comment(&self, comment_id: &str, content: &Masked) -> Result<(), Error> {
         let _slot = self.slot().await;
         self.client
             .update_comment()
             .comment_id(comment_id)
-            .content(content)
+            .content(content.as_str())
             .send()
             .await
             .map_err(|e| aws_error("UpdateComment", e))?;
@@ -638,13 +640,13 @@ impl Notifier for SnsNotifier {
             .client
             .publish()
             .topic_arn(&self.topic_arn)
-            .subject(&message.subject)
-            .message(&message.message)
+            .subject(message.subject.as_str())
+            .message(message.message.as_str())
             .message_structure("json");
         for (name, value) in &message.attributes {
             let value = MessageAttributeValue::builder()
                 .data_type("String")
-                .string_value(value)
+                .string_value(value.as_str())
                 .build()
                 .map_err(|e| Error::Aws {
                     operation: "Publish",
@@ -718,13 +720,13 @@ impl Store for S3Store {
         }
     }
 
-    async fn put_json(&self, key: &str, body: String) -> Result<(), Error> {
+    async fn put_json(&self, key: &str, body: &Masked) -> Result<(), Error> {
         self.client
             .put_object()
             .bucket(&self.bucket)
             .key(key)
             .content_type("application/json")
-            .body(ByteStream::from(body.into_bytes()))
+            .body(ByteStream::from(body.as_str().as_bytes().to_vec()))
             .send()
             .await
             .map_err(|e| aws_error("PutObject", e))?;
@@ -1190,9 +1192,9 @@ mod tests {
                 pull_request_id: None,
                 before_commit: Some("p".into()),
                 after_commit: "c".into(),
-                path: Some("a.env".into()),
+                path: Some(Masked::new("a.env")),
                 line: Some(7),
-                content: "x".into(),
+                content: Masked::new("x"),
                 client_request_token: "tok".into(),
             })
             .await?;

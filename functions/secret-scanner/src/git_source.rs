@@ -133,6 +133,7 @@ fn commit_info(repo: &gix::Repository, id: ObjectId) -> Result<Option<CommitInfo
             author.email.to_str_lossy()
         )),
         summary: message.lines().next().unwrap_or_default().to_owned(),
+        message,
     }))
 }
 

@@ -12,6 +12,7 @@ use shared::events::{
     EventBridgeEvent, EventError, PullRequestEventKind, PullRequestStatus, ReferenceType,
     RepositoryEventKind, parse_event,
 };
+use shared::masked::Masked;
 use shared::scan::Scanner;
 use tracing::{info, warn};
 
@@ -21,12 +22,13 @@ use crate::git_cursor::Cursor;
 use crate::git_path::{self, Budget, Push, Route};
 use crate::ports::{
     ApprovalChange, CommentRequest, Comments, CommitInfo, CommitSource, Notifier, PullRequests,
-    Repositories, Store,
+    Repositories, Store, comment_path,
 };
 use crate::protection::{self, Verdict};
 use crate::report::{self, AlertContext, Truncation, comment_text, token};
 use crate::scanning::{
-    CommitScan, FileFinding, RepoScanner, ScannerCache, repo_scanner, scan_commit,
+    COMMIT_MESSAGE_PATH, CommitScan, FileFinding, RepoScanner, ScannerCache, repo_scanner,
+    scan_commit,
 };
 use crate::sweep::SweepRequest;
 use crate::trust::trusted_revision;
@@ -613,30 +615,43 @@ where
         parents: base.iter().cloned().collect(),
         author: None,
         summary: String::new(),
+        message: String::new(),
     };
-    let net = scan_all(deps, repository, std::slice::from_ref(&net), &trusted)
+    let mut net = scan_all(deps, repository, std::slice::from_ref(&net), &trusted)
         .await?
         .remove(0);
+    // A secret in a commit message is in the history the pull request
+    // merges whatever its tip holds: it counts as at the tip.
+    net.findings.extend(
+        scans
+            .iter()
+            .flat_map(|scan| &scan.findings)
+            .filter(|found| found.path == COMMIT_MESSAGE_PATH)
+            .cloned(),
+    );
     let pr = detail.pull_request_id.as_str();
     let mut pr_comments: Vec<CommentRequest> = net
         .findings
         .iter()
-        .map(|found| CommentRequest {
-            repository: repository.to_owned(),
-            pull_request_id: Some(pr.to_owned()),
-            before_commit: Some(destination.to_owned()),
-            after_commit: source.to_owned(),
-            path: Some(found.path.clone()),
-            line: Some(found.finding.line),
-            content: comment_text(&found.finding),
-            client_request_token: token(&[
-                "pull-request",
-                repository,
-                pr,
-                &found.path,
-                &found.finding.line.to_string(),
-                &found.finding.fingerprint,
-            ]),
+        .map(|found| {
+            let (path, line, content) = located(found);
+            CommentRequest {
+                repository: repository.to_owned(),
+                pull_request_id: Some(pr.to_owned()),
+                before_commit: Some(destination.to_owned()),
+                after_commit: source.to_owned(),
+                path,
+                line,
+                content,
+                client_request_token: token(&[
+                    "pull-request",
+                    repository,
+                    pr,
+                    &found.path,
+                    &found.finding.line.to_string(),
+                    &found.finding.fingerprint,
+                ]),
+            }
         })
         .collect();
     // Secrets that a later commit of the pull request removed are still in
@@ -658,13 +673,13 @@ where
                 after_commit: source.to_owned(),
                 path: None,
                 line: None,
-                content: format!(
+                content: Masked::new(&format!(
                     "Commit {} added a secret at `{}:{}` that a later commit removed: it is still in this pull request's history.\n\n{}",
                     scan.commit.id,
                     found.path,
                     found.finding.line,
                     comment_text(&found.finding)
-                ),
+                )),
                 client_request_token: token(&[
                     "pull-request-history",
                     repository,
@@ -762,7 +777,7 @@ where
         return Ok(ApprovalStatus::Superseded);
     }
     let verdict = protection::verdict(net, stopped_at);
-    let text = protection::summary(&verdict, net, revision.destination);
+    let text = Masked::new(&protection::summary(&verdict, net, revision.destination));
     upsert_summary(deps, revision, &text).await?;
     let approve = verdict.approves();
     let change = deps
@@ -793,7 +808,7 @@ where
 async fn upsert_summary<S, C, N, T, P, K>(
     deps: &Deps<S, C, N, T, P, K>,
     revision: &Revision<'_>,
-    text: &str,
+    text: &Masked,
 ) -> Result<(), Error>
 where
     C: Comments,
@@ -811,7 +826,7 @@ where
             .cloned()
     };
     let update = |found: crate::ports::FoundComment| async move {
-        if found.content == text {
+        if found.content == text.as_str() {
             return Ok(());
         }
         deps.pull_requests.update_comment(&found.id, text).await
@@ -840,7 +855,7 @@ where
         after_commit: revision.source.to_owned(),
         path: None,
         line: None,
-        content: text.to_owned(),
+        content: text.clone(),
         client_request_token,
     };
     match deps.comments.post(&request).await {
@@ -943,6 +958,29 @@ where
     Ok(scans)
 }
 
+/// A finding's comment location and text: at its line when its path is
+/// a clean file path ([`comment_path`]); otherwise on the whole change,
+/// the location named (masked) in the text.
+fn located(found: &FileFinding) -> (Option<Masked>, Option<usize>, Masked) {
+    match comment_path(&found.path) {
+        Some(path) => (
+            Some(path),
+            Some(found.finding.line),
+            Masked::new(&comment_text(&found.finding)),
+        ),
+        None => (
+            None,
+            None,
+            Masked::new(&format!(
+                "In `{}`, line {}:\n\n{}",
+                found.path,
+                found.finding.line,
+                comment_text(&found.finding)
+            )),
+        ),
+    }
+}
+
 struct Delivered {
     findings: usize,
     comments: usize,
@@ -1001,14 +1039,15 @@ where
     let mut comments = extra_comments;
     comments.extend(findings.iter().map(|(scan, found)| {
         let commit = &scan.commit.id;
+        let (path, line, content) = located(found);
         CommentRequest {
             repository: repository.to_owned(),
             pull_request_id: None,
             before_commit: scan.commit.parents.first().cloned(),
             after_commit: commit.clone(),
-            path: Some(found.path.clone()),
-            line: Some(found.finding.line),
-            content: comment_text(&found.finding),
+            path,
+            line,
+            content,
             client_request_token: token(&[
                 "commit",
                 repository,
@@ -1036,14 +1075,17 @@ where
                 &context.truncation,
                 now,
             );
-            let body = serde_json::to_string(&body).map_err(|e| Error::Aws {
+            let body = serde_json::to_value(&body).map_err(|e| Error::Aws {
                 operation: "PutObject",
                 retryable: false,
                 message: format!("the report does not serialise: {e}"),
                 source: Box::new(e),
             })?;
             deps.store
-                .put_json(&deps.config.report_key(repository, &scan.commit.id), body)
+                .put_json(
+                    &deps.config.report_key(repository, &scan.commit.id),
+                    &Masked::json(&body),
+                )
                 .await
         })
         .buffer_unordered(deps.config.concurrency)

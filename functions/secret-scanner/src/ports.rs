@@ -4,6 +4,7 @@
 
 use std::future::Future;
 
+use shared::masked::Masked;
 use shared::notify::SnsPublish;
 
 use crate::Error;
@@ -18,6 +19,8 @@ pub struct CommitInfo {
     pub author: Option<String>,
     /// The first line of the message.
     pub summary: String,
+    /// The whole message (scanned: a secret may be pasted there too).
+    pub message: String,
 }
 
 /// The repository's default branch as an event trusts it: its name and
@@ -158,13 +161,22 @@ pub struct CommentRequest {
     pub pull_request_id: Option<String>,
     pub before_commit: Option<String>,
     pub after_commit: String,
-    /// `None`: a comment on the whole comparison.
-    pub path: Option<String>,
+    /// `None`: a comment on the whole comparison. Masked, and only set
+    /// when masking leaves the path as it is ([`comment_path`]): a path
+    /// holding a secret is named, masked, in the content instead.
+    pub path: Option<Masked>,
     pub line: Option<usize>,
-    pub content: String,
+    pub content: Masked,
     /// Deterministic: the same finding always gives the same token, so
     /// CodeCommit posts it once however often it is sent.
     pub client_request_token: String,
+}
+
+/// `path` as a comment location: `None` when masking changes it (it
+/// holds a secret) or when it is no file (the commit message).
+pub fn comment_path(path: &str) -> Option<Masked> {
+    let masked = Masked::new(path);
+    (masked == path && path != crate::scanning::COMMIT_MESSAGE_PATH).then_some(masked)
 }
 
 /// Where comments go (CodeCommit).
@@ -187,8 +199,8 @@ pub trait Store: Sync {
     fn release(&self, key: &str) -> impl Future<Output = Result<(), Error>> + Send;
     /// Whether an object exists (a commit's report: it was scanned).
     fn exists(&self, key: &str) -> impl Future<Output = Result<bool, Error>> + Send;
-    /// Writes (or overwrites) a JSON object.
-    fn put_json(&self, key: &str, body: String) -> impl Future<Output = Result<(), Error>> + Send;
+    /// Writes (or overwrites) a JSON object, masked.
+    fn put_json(&self, key: &str, body: &Masked) -> impl Future<Output = Result<(), Error>> + Send;
     /// Reads a small object written by [`Store::put_json`]; `None` when
     /// there is none.
     fn get_text(&self, key: &str) -> impl Future<Output = Result<Option<String>, Error>> + Send;
@@ -257,6 +269,6 @@ pub trait PullRequests: Sync {
     fn update_comment(
         &self,
         comment_id: &str,
-        content: &str,
+        content: &Masked,
     ) -> impl Future<Output = Result<(), Error>> + Send;
 }

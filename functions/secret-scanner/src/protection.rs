@@ -127,6 +127,7 @@ mod tests {
                 parents: vec!["b".repeat(40)],
                 author: None,
                 summary: String::new(),
+                message: String::new(),
             },
             findings: found,
             skipped: Skipped {

@@ -474,6 +474,7 @@ mod tests {
                 parents: vec!["b".repeat(40)],
                 author: Some("Dev One <dev1@example.com>".into()),
                 summary: format!("add config with {SECRET}"),
+                message: String::new(),
             },
             findings: vec![FileFinding {
                 path: "config/prod.env".into(),
@@ -663,6 +664,7 @@ mod tests {
                 parents: vec!["b".repeat(40)],
                 author: Some("Dev One <dev1@example.com>".into()),
                 summary: "assets".into(),
+                message: String::new(),
             },
             findings: Vec::new(),
             skipped: Skipped {

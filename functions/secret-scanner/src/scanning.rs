@@ -82,6 +82,11 @@ pub struct FileFinding {
     pub access_key: Option<AccessKeyId>,
 }
 
+/// The location of a finding in a commit's message rather than in a file.
+/// Not a path git allows (`<` and `>` in a path are refused by CodeCommit),
+/// and never used as a comment location.
+pub const COMMIT_MESSAGE_PATH: &str = "<commit message>";
+
 /// The rule whose findings are AWS access key ids.
 pub const ACCESS_KEY_RULE: &str = "aws-access-key-id";
 
@@ -321,6 +326,7 @@ pub async fn scan_commit<S: CommitSource>(
         }
     }
     Error::collect(errors)?;
+    scan.findings.extend(scan_message(repo, &commit.message));
     scan.findings.sort_by(|a, b| {
         (&a.path, a.finding.line, a.finding.column).cmp(&(
             &b.path,
@@ -340,6 +346,30 @@ pub async fn scan_commit<S: CommitSource>(
         "commit scanned"
     );
     Ok(scan)
+}
+
+/// The findings in a commit's message, at [`COMMIT_MESSAGE_PATH`] (line 1
+/// is the summary line). The trusted configuration's scanner and baseline
+/// apply as to a file.
+pub fn scan_message(repo: &RepoScanner, message: &str) -> Vec<FileFinding> {
+    let lines: Vec<AddedLine> = message
+        .lines()
+        .enumerate()
+        .map(|(index, content)| AddedLine {
+            number: index + 1,
+            content: content.to_owned(),
+        })
+        .collect();
+    let mut findings = scan_added(&repo.scanner, &lines);
+    findings.retain(|f| !repo.baseline.contains(f));
+    findings
+        .into_iter()
+        .map(|finding| FileFinding {
+            path: COMMIT_MESSAGE_PATH.to_owned(),
+            access_key: access_key_of(&finding, &lines),
+            finding,
+        })
+        .collect()
 }
 
 async fn scan_file<S: CommitSource>(
@@ -673,6 +703,28 @@ mod tests {
         assert_eq!((findings[0].line, findings[0].column), (10, 21));
         assert_eq!(findings[0].masked, "AKIA***");
         assert!(scan_added(&scanner, &[]).is_empty());
+        Ok(())
+    }
+
+    #[test]
+    fn a_key_in_a_commit_message_is_a_finding_of_the_message() -> Result<(), Error> {
+        // GIVEN a commit message whose body holds a key
+        let key = ["AKIA", "Z7Q3XK2LMNB4RT6Y"].concat();
+        let repo = RepoScanner {
+            scanner: Arc::new(Scanner::new(Rules::builtin()?)),
+            config: RepoConfig::default(),
+            baseline: Baseline::new(),
+            policy: AllowlistPolicy::Allowed,
+        };
+        let message = format!("Add deploy\n\nused aws_access_key_id = {key}\n");
+        // WHEN scanned
+        let found = scan_message(&repo, &message);
+        // THEN one finding at the message's line 3, with its key id
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].path, COMMIT_MESSAGE_PATH);
+        assert_eq!(found[0].finding.line, 3);
+        assert!(found[0].access_key.is_some());
+        assert!(scan_message(&repo, "Fix the login page").is_empty());
         Ok(())
     }
 

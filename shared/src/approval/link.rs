@@ -13,6 +13,7 @@
 //! The canonical encoding length-prefixes every field, so no choice of
 //! values can make two different links sign the same bytes.
 
+use crate::masked::Masked;
 use std::borrow::Cow;
 use std::fmt;
 
@@ -194,6 +195,23 @@ impl ApprovalLink {
     pub fn url(&self, base: &str, key: &SigningKey) -> String {
         let separator = if base.contains('?') { '&' } else { '?' };
         format!("{base}{separator}{}", self.query(key))
+    }
+
+    /// [`ApprovalLink::url`] as outbound text: the free-text fields a
+    /// repository or a requester controls (`repository`, `commit`,
+    /// `requester`) are masked before signing, so the link verifies and
+    /// shows only masked text. Pipeline, stage, action and token are
+    /// CodePipeline's own (configured by whoever may edit the pipeline)
+    /// and are needed as they are to record the decision.
+    pub fn masked_url(&self, base: &str, key: &SigningKey) -> Masked {
+        let mut link = self.clone();
+        for value in [&mut link.repository, &mut link.commit, &mut link.requester]
+            .into_iter()
+            .flatten()
+        {
+            *value = Masked::new(value).into_string();
+        }
+        Masked::assembled(link.url(&Masked::new(base).into_string(), key))
     }
 
     /// The link's fields (and `sig`) as the query string or form body

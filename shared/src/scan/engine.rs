@@ -98,6 +98,9 @@ pub struct Scanner {
     key: Option<std::sync::Arc<FingerprintKey>>,
     /// Whether `codewarden:allow` comments are honoured.
     pragmas: bool,
+    /// Whether the precision filters, validators and `[allow] regexes`
+    /// apply (`false`: [`Scanner::maximal`], for masking).
+    filters: bool,
 }
 
 /// A regex match of one rule, before filtering.
@@ -128,7 +131,20 @@ impl Scanner {
             rules: rules.clone(),
             key: None,
             pragmas: true,
+            filters: true,
         }
+    }
+
+    /// This scanner for masking: every match of every rule is reported.
+    /// No pragma, no precision filter (documentation keys, fixture names,
+    /// placeholders, entropy, ...), no validator and no `[allow] regexes`:
+    /// a secret that looks like a fixture or carries `codewarden:allow` is
+    /// still a secret when it leaves in an alert or a log. Too much masked
+    /// costs a few characters; too little leaks a credential.
+    pub fn maximal(mut self) -> Scanner {
+        self.pragmas = false;
+        self.filters = false;
+        self
     }
 
     /// This scanner, reporting secrets on lines with a `codewarden:allow`
@@ -151,6 +167,7 @@ impl Scanner {
             rules: rules.clone(),
             key: self.key.clone(),
             pragmas: self.pragmas,
+            filters: self.filters,
         }
     }
 
@@ -188,6 +205,10 @@ impl Scanner {
         let mut kept: Vec<Candidate> = Vec::new();
         let mut dropped: Vec<(Candidate, DropReason)> = Vec::new();
         for c in candidates {
+            if !self.filters {
+                kept.push(c);
+                continue;
+            }
             match drop_reason(inner, input, &c) {
                 None => kept.push(c),
                 Some(reason) => dropped.push((c, reason)),
@@ -225,7 +246,7 @@ impl Scanner {
         for c in survivors {
             let secret = &input[c.secret.clone()];
             let rule = &inner.rules[c.rule];
-            if inner.allow_regexes.iter().any(|re| re.is_match(secret)) {
+            if self.filters && inner.allow_regexes.iter().any(|re| re.is_match(secret)) {
                 dropped.push((c, DropReason::AllowlistRegex));
             } else if self.pragmas && pragma_allows(input, &c.whole, rule.id()) {
                 dropped.push((c, DropReason::Pragma));
@@ -780,5 +801,33 @@ mod tests {
             pragma_ids(b" aws-access-key-id, github-pat # why"),
             vec![&b"aws-access-key-id"[..], b"github-pat"]
         );
+    }
+
+    #[test]
+    fn maximal_scanner_ignores_pragmas_and_precision_filters()
+    -> Result<(), super::super::RulesError> {
+        // GIVEN a key under a pragma, AWS's documentation key and a key
+        // assigned to a fixture-named variable
+        let rules = Rules::builtin()?;
+        let key = ["AKIA", "Z7Q3XK2LMNB4RT6Y"].concat();
+        let inputs = [
+            format!("aws_access_key_id = {key} # codewarden:allow"),
+            "aws_access_key_id = AKIAIOSFODNN7EXAMPLE".to_owned(),
+            format!("fake_key = \"{key}\""),
+        ];
+        for input in &inputs {
+            // WHEN scanned normally, nothing is reported
+            assert!(
+                Scanner::new(rules).scan(input.as_bytes()).is_empty(),
+                "{input}"
+            );
+            // THEN the maximal scanner reports the key all the same
+            let found = Scanner::new(rules).maximal().scan(input.as_bytes());
+            assert!(
+                found.iter().any(|f| f.rule_id == "aws-access-key-id"),
+                "{input}: {found:?}"
+            );
+        }
+        Ok(())
     }
 }
