@@ -318,7 +318,7 @@ keywords = ["acme_"]
             ),
             (
                 format!("[allow]\npaths = [\"a\"]\npaths = [\"{KEY}\"]\n"),
-                "(line 3, column 1): not valid TOML syntax",
+                "(line 3, column 1): a key is given twice",
             ),
             (
                 format!("[allow]\nrules = [{KEY}]\n"),
