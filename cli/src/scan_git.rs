@@ -248,7 +248,8 @@ fn scan_commit(
             break;
         }
     }
-    let changes = git_diff::changed_blobs(repo, parent_trees.first(), &tree)?;
+    let changes =
+        git_diff::changed_blobs(repo, parent_trees.first(), &tree, git_diff::Renames::Follow)?;
 
     let mut scanned = Scanned::default();
     for changed in changes {

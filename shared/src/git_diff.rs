@@ -83,16 +83,35 @@ pub struct ChangedBlob {
     pub mode: EntryMode,
 }
 
+/// How [`changed_blobs`] treats a file that moved.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Renames {
+    /// Followed: a moved file is compared with its old version, so only
+    /// its changed lines are new, and a pure rename adds nothing (what
+    /// `git log -p` shows; the CLI's history scan).
+    Follow,
+    /// Not followed: a moved file is new at its new path, every line of it
+    /// added, as CodeCommit's GetDifferences reports it (no rename
+    /// detection). The secret-scanner's git path: a file renamed out of a
+    /// path that was not scanned (an allowed path) is scanned whole, and
+    /// both paths give the same verdict on the same history.
+    AsAdditions,
+}
+
 /// What `tree` adds or modifies relative to `parent` (the empty tree when
-/// `None`), with rename tracking so that a moved file is not new again.
-/// Deletions are left out (they add no line), and so are pure renames and
-/// mode changes.
+/// `None`), renames as `renames` says. Deletions are left out (they add no
+/// line), and so are mode changes and, when followed, pure renames.
 pub fn changed_blobs(
     repo: &gix::Repository,
     parent: Option<&gix::Tree<'_>>,
     tree: &gix::Tree<'_>,
+    renames: Renames,
 ) -> Result<Vec<ChangedBlob>, DiffError> {
-    let options = gix::diff::Options::default().with_rewrites(Some(gix::diff::Rewrites::default()));
+    let rewrites = match renames {
+        Renames::Follow => Some(gix::diff::Rewrites::default()),
+        Renames::AsAdditions => None,
+    };
+    let options = gix::diff::Options::default().with_rewrites(rewrites);
     let changes = repo
         .diff_tree_to_tree(parent, Some(tree), options)
         .map_err(|e| DiffError::new("cannot diff the commit against its parent", e))?;
@@ -123,6 +142,7 @@ pub fn changed_blobs(
                 id,
                 ..
             } => {
+                // Only with `Renames::Follow` (rewrites off: no `Rewrite`).
                 let previous = source_entry_mode.is_blob().then_some(source_id);
                 (location, entry_mode, id, previous)
             }

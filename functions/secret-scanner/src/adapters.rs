@@ -330,8 +330,12 @@ impl CommitSource for CodeCommitSource {
                 };
                 files.push(ChangedFile {
                     path: path.to_owned(),
+                    // A rename (another path before) is compared with
+                    // nothing: the file is scanned whole at its new path,
+                    // whatever its old path allowed.
                     before_blob: difference
                         .before_blob()
+                        .filter(|b| b.path() == Some(path))
                         .and_then(|b| b.blob_id())
                         .map(str::to_owned),
                     after_blob: id.to_owned(),

@@ -216,15 +216,22 @@ impl CommitSource for LocalGitSource {
         let repo = self.lock();
         let tree = tree_of(&repo, after)?;
         let parent = before.map(|b| tree_of(&repo, b)).transpose()?;
-        Ok(git_diff::changed_blobs(&repo, parent.as_ref(), &tree)?
-            .into_iter()
-            .map(|blob| ChangedFile {
-                path: blob.path,
-                before_blob: blob.previous.map(|id| id.to_string()),
-                after_blob: blob.id.to_string(),
-                mode: git_diff::mode_string(blob.mode),
-            })
-            .collect())
+        // Renames as additions, as GetDifferences reports them: a file
+        // renamed out of an allowed path is scanned whole.
+        Ok(git_diff::changed_blobs(
+            &repo,
+            parent.as_ref(),
+            &tree,
+            git_diff::Renames::AsAdditions,
+        )?
+        .into_iter()
+        .map(|blob| ChangedFile {
+            path: blob.path,
+            before_blob: blob.previous.map(|id| id.to_string()),
+            after_blob: blob.id.to_string(),
+            mode: git_diff::mode_string(blob.mode),
+        })
+        .collect())
     }
 
     async fn added_lines(

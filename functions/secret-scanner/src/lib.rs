@@ -111,10 +111,11 @@ impl SdkDeps {
             config.concurrency,
         )
         .with_identity(clients.caller);
-        let mut scanner = shared::scan::Scanner::new(shared::scan::Rules::builtin()?);
-        if config.allowlist_policy == trust::AllowlistPolicy::Forbidden {
-            scanner = scanner.ignoring_pragmas();
-        }
+        // Pragmas are set apart by the scans and honoured only where the
+        // trusted revision has them (`scanning::honoured_pragmas`); masking
+        // with this scanner ignores them all.
+        let scanner =
+            shared::scan::Scanner::new(shared::scan::Rules::builtin()?).ignoring_pragmas();
         Ok(Self {
             scanner: Arc::new(scanner),
             cache: scanning::ScannerCache::default(),

@@ -9,7 +9,11 @@
 //! that a later commit of the pull request removed is commented on
 //! separately (it is still in the branch's history) but does not block.
 
-use crate::scanning::CommitScan;
+use shared::notify::mask_secrets;
+use shared::scan::Scanner;
+
+use crate::report::reason_text;
+use crate::scanning::{CommitScan, NotScannedReason};
 
 /// What the scanner does to the pull request's approval state.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -27,8 +31,17 @@ impl Verdict {
 }
 
 /// The verdict on the net change `net`; `stopped_at` is set when the
-/// walk of the pull request's commits hit `MAX_COMMITS`.
-pub fn verdict(net: &CommitScan, stopped_at: Option<&str>) -> Verdict {
+/// walk of the pull request's commits hit `MAX_COMMITS`. Fails closed: a
+/// file of the net change that was not scanned (binary, NUL bytes that are
+/// not UTF-16 text, over `MAX_BLOB_BYTES` or CodeCommit's limit) revokes,
+/// with a reason naming it (its path masked with `scanner`), as the
+/// approval gate asks a person about an incomplete report.
+pub fn verdict(
+    net: &CommitScan,
+    stopped_at: Option<&str>,
+    max_blob_bytes: u64,
+    scanner: &Scanner,
+) -> Verdict {
     let mut reasons = Vec::new();
     if !net.findings.is_empty() {
         reasons.push(format!(
@@ -36,10 +49,25 @@ pub fn verdict(net: &CommitScan, stopped_at: Option<&str>) -> Verdict {
             net.findings.len()
         ));
     }
-    if net.skipped.too_large > 0 {
+    let unread: Vec<_> = net
+        .not_scanned
+        .iter()
+        .filter(|n| n.reason != NotScannedReason::TruncatedWalk)
+        .collect();
+    for file in &unread {
         reasons.push(format!(
-            "{} file(s) too large to scan (over MAX_BLOB_BYTES or CodeCommit's limit)",
-            net.skipped.too_large
+            "`{}` was not scanned ({}): a person must check it",
+            mask_secrets(scanner, &file.path),
+            reason_text(file.reason, max_blob_bytes)
+        ));
+    }
+    // The counts and the list go together; should they not, the counts
+    // still fail closed.
+    let counted = net.skipped.too_large + net.skipped.binary;
+    if counted > unread.len() {
+        reasons.push(format!(
+            "{} file(s) not scanned (binary or too large)",
+            counted - unread.len()
         ));
     }
     if let Some(commit) = stopped_at {
@@ -105,7 +133,7 @@ pub fn summary(verdict: &Verdict, net: &CommitScan, destination: &str) -> String
 mod tests {
     use super::*;
     use crate::ports::CommitInfo;
-    use crate::scanning::{FileFinding, Skipped};
+    use crate::scanning::{FileFinding, NotScanned, Skipped};
     use shared::scan::{Rules, Scanner};
 
     const SECRET: &str = "AKIAZ7Q3XK2LMNB4RT6Y";
@@ -134,17 +162,29 @@ mod tests {
                 too_large,
                 ..Skipped::default()
             },
-            not_scanned: Vec::new(),
+            not_scanned: (0..too_large)
+                .map(|n| NotScanned {
+                    path: format!("data/{n}.bin"),
+                    reason: NotScannedReason::TooLarge,
+                })
+                .collect(),
             allowed_files: 0,
         })
     }
 
+    const MAX: u64 = 2 * 1024 * 1024;
+
+    fn scanner() -> Result<Scanner, shared::scan::RulesError> {
+        Ok(Scanner::new(Rules::builtin()?).ignoring_pragmas())
+    }
+
     #[test]
     fn clean_and_complete_approves_anything_else_revokes() -> Result<(), shared::scan::RulesError> {
-        assert_eq!(verdict(&net(0, 0)?, None), Verdict::Approve);
-        assert!(!verdict(&net(1, 0)?, None).approves());
-        assert!(!verdict(&net(0, 1)?, None).approves());
-        let stopped = verdict(&net(0, 0)?, Some(&"d".repeat(40)));
+        let s = &scanner()?;
+        assert_eq!(verdict(&net(0, 0)?, None, MAX, s), Verdict::Approve);
+        assert!(!verdict(&net(1, 0)?, None, MAX, s).approves());
+        assert!(!verdict(&net(0, 1)?, None, MAX, s).approves());
+        let stopped = verdict(&net(0, 0)?, Some(&"d".repeat(40)), MAX, s);
         assert_eq!(
             stopped,
             Verdict::Revoke {
@@ -159,12 +199,61 @@ mod tests {
         // GIVEN a net change with one secret and one file too large
         let scan = net(1, 1)?;
         // WHEN summarised
-        let blocked = summary(&verdict(&scan, None), &scan, &"b".repeat(40));
+        let s = &scanner()?;
+        let blocked = summary(&verdict(&scan, None, MAX, s), &scan, &"b".repeat(40));
         let clean = net(0, 0)?;
-        let passed = summary(&verdict(&clean, None), &clean, &"b".repeat(40));
+        let passed = summary(&verdict(&clean, None, MAX, s), &clean, &"b".repeat(40));
         // THEN the secret is masked and both read as a person needs them
         assert!(!blocked.contains(SECRET) && blocked.contains("AKIA***"));
         insta::assert_snapshot!(format!("{blocked}\n---\n{passed}"));
         Ok(())
+    }
+
+    #[test]
+    fn every_file_not_scanned_revokes_by_name() -> Result<(), shared::scan::RulesError> {
+        // GIVEN a net change with a binary file, one CodeCommit refused and
+        // one over the limit (their paths go through the alert's masking;
+        // a key in a bare file name is the masking boundary's case)
+        let mut scan = net(0, 0)?;
+        scan.skipped.binary = 1;
+        scan.skipped.too_large = 2;
+        scan.not_scanned = vec![
+            NotScanned {
+                path: "img/logo.png".into(),
+                reason: NotScannedReason::Binary,
+            },
+            NotScanned {
+                path: "dump.sql".into(),
+                reason: NotScannedReason::FileTooLarge,
+            },
+            NotScanned {
+                path: "keys/big.txt".into(),
+                reason: NotScannedReason::TooLarge,
+            },
+        ];
+        // WHEN judged
+        let verdict = verdict(&scan, None, MAX, &scanner()?);
+        // THEN revoked, one reason per file
+        let Verdict::Revoke { reasons } = verdict else {
+            panic!("approved a change with unread files");
+        };
+        assert_eq!(
+            reasons,
+            vec![
+                "`img/logo.png` was not scanned (binary): a person must check it".to_owned(),
+                "`dump.sql` was not scanned (over CodeCommit's size limit): a person must check it"
+                    .to_owned(),
+                "`keys/big.txt` was not scanned (over 2 MiB): a person must check it".to_owned(),
+            ]
+        );
+        // AND a binary file counted but not listed still revokes
+        let mut counted = net(0, 0)?;
+        counted.skipped.binary = 1;
+        assert!(!verdict_of(&counted)?.approves());
+        Ok(())
+    }
+
+    fn verdict_of(scan: &CommitScan) -> Result<Verdict, shared::scan::RulesError> {
+        Ok(verdict(scan, None, MAX, &scanner()?))
     }
 }

@@ -147,7 +147,7 @@ pub fn comment_text(finding: &Finding) -> String {
          Treat it as leaked: **rotate the credential first**, then remove it from the \
          history (deleting the line in a new commit does not un-leak it). If this is not a \
          secret, add `codewarden:allow {id}` to the line, or an allowlist entry to \
-         `.codewarden.toml`.",
+         `.codewarden.toml`: either counts once it is on the default branch.",
         name = finding.rule_name,
         id = finding.rule_id,
         severity = finding.severity,
@@ -185,7 +185,8 @@ fn bytes_text(bytes: u64) -> String {
     }
 }
 
-fn reason_text(reason: NotScannedReason, max_blob_bytes: u64) -> String {
+/// Why a file was not scanned, for people (`over 2 MiB`, `binary`).
+pub(crate) fn reason_text(reason: NotScannedReason, max_blob_bytes: u64) -> String {
     match reason {
         NotScannedReason::TooLarge => format!("over {}", bytes_text(max_blob_bytes)),
         NotScannedReason::FileTooLarge => "over CodeCommit's size limit".to_owned(),
@@ -397,7 +398,7 @@ pub fn alert(
             "Then remove it from the history (git filter-repo or BFG) and force-push; ask everyone with a clone to re-clone.",
         );
         say(
-            "Not a secret? Add `codewarden:allow <rule-id>` to the line, or allow it in .codewarden.toml.",
+            "Not a secret? Add `codewarden:allow <rule-id>` to the line, or allow it in .codewarden.toml: either counts once it is on the default branch.",
         );
     }
     if !complete {

@@ -23,7 +23,9 @@ use std::time::Duration;
 use futures_util::stream::{self, StreamExt};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use shared::scan::{Baseline, Finding, RepoConfig, Rules, Scanner, decode_utf16, looks_binary};
+use shared::scan::{
+    Baseline, Finding, PragmaSplit, RepoConfig, Rules, Scanner, decode_utf16, looks_binary,
+};
 use tracing::{info, warn};
 
 use crate::Error;
@@ -31,7 +33,7 @@ use crate::aws_keys::AccessKeyId;
 use crate::ports::{
     AddedLine, BlobChange, BlobContent, ChangedFile, CommitInfo, CommitSource, SUBMODULE_MODE,
 };
-use crate::trust::{AllowlistPolicy, suppression_change};
+use crate::trust::{AllowlistPolicy, pragma_suppression, suppression_change};
 
 /// The baseline file read at the trusted revision, as `codewarden scan
 /// --write-baseline` names it in the README.
@@ -121,6 +123,11 @@ pub struct RepoScanner {
     pub config: RepoConfig,
     pub baseline: Baseline,
     pub policy: AllowlistPolicy,
+    /// The trusted revision the configuration was read at (`None`:
+    /// nothing is trusted): a `codewarden:allow` comment is honoured only
+    /// when the file there has the lines of its match
+    /// ([`honoured_pragmas`]).
+    pub revision: Option<String>,
 }
 
 /// Compiled scanners by `.codewarden.toml` text, so that the commits of a
@@ -183,6 +190,7 @@ pub async fn repo_scanner<S: CommitSource>(
         config: RepoConfig::default(),
         baseline: Baseline::new(),
         policy,
+        revision: revision.map(str::to_owned),
     };
     let Some(commit) = revision else {
         return Ok(out);
@@ -249,6 +257,108 @@ pub fn scan_added(scanner: &Scanner, lines: &[AddedLine]) -> Vec<Finding> {
             finding
         })
         .collect()
+}
+
+/// A finding that a `codewarden:allow` comment in its match would allow,
+/// and the lines of that match as scanned (file line numbers and text).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PragmaFinding {
+    pub finding: Finding,
+    pub lines: Vec<AddedLine>,
+}
+
+/// Like [`scan_added`], with the findings that a `codewarden:allow`
+/// comment would allow set apart (whatever the scanner's pragma setting):
+/// the server decides which comments to honour ([`honoured_pragmas`]).
+pub fn scan_added_apart(
+    scanner: &Scanner,
+    lines: &[AddedLine],
+) -> (Vec<Finding>, Vec<PragmaFinding>) {
+    if lines.is_empty() {
+        return (Vec::new(), Vec::new());
+    }
+    let mut text = String::new();
+    for line in lines {
+        text.push_str(&line.content);
+        text.push('\n');
+    }
+    let number = |index: usize| {
+        lines
+            .get(index.saturating_sub(1))
+            .map_or(index, |line| line.number)
+    };
+    let PragmaSplit { findings, allowed } = scanner.scan_pragmas_apart(text.as_bytes());
+    let findings = findings
+        .into_iter()
+        .map(|mut finding| {
+            finding.line = number(finding.line);
+            finding.end_line = number(finding.end_line);
+            finding
+        })
+        .collect();
+    let pragmas = allowed
+        .into_iter()
+        .map(|allowed| {
+            let mut finding = allowed.finding;
+            finding.line = number(finding.line);
+            finding.end_line = number(finding.end_line);
+            let first = allowed.first_line.saturating_sub(1).min(lines.len());
+            let last = allowed.last_line.min(lines.len()).max(first);
+            PragmaFinding {
+                finding,
+                lines: lines[first..last].to_vec(),
+            }
+        })
+        .collect();
+    (findings, pragmas)
+}
+
+/// The pragma findings whose comment the trusted revision already has,
+/// at the same path, with every line of the match unchanged and in a row
+/// (a comment is a suppression like `[allow]`: only a reviewed one
+/// counts). Nothing is honoured without a trusted revision, with
+/// [`AllowlistPolicy::Forbidden`], or for a file the trusted revision
+/// lacks (new, or renamed: a comment moves with its file once the rename
+/// is on the default branch).
+pub async fn honoured_pragmas<S: CommitSource>(
+    source: &S,
+    repo: &RepoScanner,
+    repository: &str,
+    path: &str,
+    pragmas: Vec<PragmaFinding>,
+) -> Result<(Vec<PragmaFinding>, Vec<PragmaFinding>), Error> {
+    if pragmas.is_empty() {
+        return Ok((Vec::new(), Vec::new()));
+    }
+    let trusted = match (repo.policy, repo.revision.as_deref()) {
+        (AllowlistPolicy::Allowed, Some(revision)) => {
+            source.file(repository, revision, path).await?
+        }
+        _ => None,
+    };
+    let Some(trusted) = trusted.and_then(|bytes| text_of(&bytes)) else {
+        return Ok((Vec::new(), pragmas));
+    };
+    let trusted: Vec<&str> = trusted.lines().collect();
+    Ok(pragmas
+        .into_iter()
+        .partition(|pragma| has_run(&trusted, &pragma.lines)))
+}
+
+/// Whether `lines` occur in `text` one after the other (line ends
+/// ignored).
+fn has_run(text: &[&str], lines: &[AddedLine]) -> bool {
+    let wanted: Vec<&str> = lines
+        .iter()
+        .map(|l| l.content.trim_end_matches('\r'))
+        .collect();
+    !wanted.is_empty()
+        && text.windows(wanted.len()).any(|window| {
+            window
+                .iter()
+                .zip(&wanted)
+                .all(|(have, want)| have.trim_end_matches('\r') == *want)
+        })
 }
 
 enum FileOutcome {
@@ -462,9 +572,14 @@ async fn scan_content<S: CommitSource>(
             (lines, None)
         }
     };
-    let mut findings = scan_added(&repo.scanner, &lines);
+    let (mut findings, mut pragmas) = scan_added_apart(&repo.scanner, &lines);
     let mut not_scanned = None;
-    let candidates = pem_candidates(&lines, &findings);
+    let covered: Vec<Finding> = findings
+        .iter()
+        .cloned()
+        .chain(pragmas.iter().map(|p| p.finding.clone()))
+        .collect();
+    let candidates = pem_candidates(&lines, &covered);
     if !candidates.is_empty() {
         let after = match after {
             Some(text) => Some(text),
@@ -477,19 +592,36 @@ async fn scan_content<S: CommitSource>(
             },
         };
         if let Some(after) = after {
-            findings.extend(scan_pem_blocks(&repo.scanner, &after, &candidates));
-            findings.sort_by(|a, b| {
-                (a.line, a.column, &a.rule_id).cmp(&(b.line, b.column, &b.rule_id))
-            });
-            findings.dedup_by(|a, b| {
-                (a.line, a.column, &a.rule_id, &a.fingerprint)
-                    == (b.line, b.column, &b.rule_id, &b.fingerprint)
-            });
+            let (found, allowed) = scan_pem_blocks_apart(&repo.scanner, &after, &candidates);
+            findings.extend(found);
+            pragmas.extend(allowed);
         }
     }
+    // A comment the change adds is not honoured: its finding stands, and
+    // the comment is a suppression change of its own.
+    let (_, unhonoured) = honoured_pragmas(source, repo, repository, &file.path, pragmas).await?;
+    findings.extend(unhonoured.iter().map(|p| p.finding.clone()));
+    findings.sort_by(|a, b| (a.line, a.column, &a.rule_id).cmp(&(b.line, b.column, &b.rule_id)));
+    findings.dedup_by(|a, b| {
+        (a.line, a.column, &a.rule_id, &a.fingerprint)
+            == (b.line, b.column, &b.rule_id, &b.fingerprint)
+    });
     findings.retain(|f| !repo.baseline.contains(f));
+    let mut suppressions: Vec<Finding> = Vec::new();
+    if repo.policy == AllowlistPolicy::Allowed {
+        for pragma in &unhonoured {
+            // A secret the trusted baseline accepts is not suppressed by the comment.
+            if findings.contains(&pragma.finding) {
+                let suppression = pragma_suppression(&file.path, pragma);
+                if !suppressions.contains(&suppression) {
+                    suppressions.push(suppression);
+                }
+            }
+        }
+    }
     let findings = findings
         .into_iter()
+        .chain(suppressions)
         .map(|finding| {
             let key = access_key_of(&finding, &lines);
             (finding, key)
@@ -659,6 +791,18 @@ fn enclosing_block(lines: &[&str], index: usize) -> Option<(usize, usize)> {
 /// that enclose the `candidates` (file line numbers); findings carry
 /// their line in the file.
 pub fn scan_pem_blocks(scanner: &Scanner, after: &str, candidates: &[usize]) -> Vec<Finding> {
+    let (mut findings, pragmas) = scan_pem_blocks_apart(scanner, after, candidates);
+    findings.extend(pragmas.into_iter().map(|p| p.finding));
+    findings
+}
+
+/// [`scan_pem_blocks`] with the findings a `codewarden:allow` comment
+/// would allow set apart (see [`scan_added_apart`]).
+pub fn scan_pem_blocks_apart(
+    scanner: &Scanner,
+    after: &str,
+    candidates: &[usize],
+) -> (Vec<Finding>, Vec<PragmaFinding>) {
     let lines: Vec<&str> = after.lines().collect();
     let blocks: BTreeSet<(usize, usize)> = candidates
         .iter()
@@ -666,16 +810,23 @@ pub fn scan_pem_blocks(scanner: &Scanner, after: &str, candidates: &[usize]) -> 
         .collect();
     blocks
         .into_iter()
-        .flat_map(|(begin, end)| {
+        .map(|(begin, end)| {
             let block: Vec<AddedLine> = (begin..=end)
                 .map(|i| AddedLine {
                     number: i + 1,
                     content: lines[i].to_owned(),
                 })
                 .collect();
-            scan_added(scanner, &block)
+            scan_added_apart(scanner, &block)
         })
-        .collect()
+        .fold(
+            (Vec::new(), Vec::new()),
+            |(mut findings, mut pragmas), (f, p)| {
+                findings.extend(f);
+                pragmas.extend(p);
+                (findings, pragmas)
+            },
+        )
 }
 
 #[cfg(test)]
@@ -715,6 +866,7 @@ mod tests {
             config: RepoConfig::default(),
             baseline: Baseline::new(),
             policy: AllowlistPolicy::Allowed,
+            revision: None,
         };
         let message = format!("Add deploy\n\nused aws_access_key_id = {key}\n");
         // WHEN scanned
@@ -820,5 +972,51 @@ mod tests {
         .collect();
         // THEN only the base64 body lines and the armour are candidates
         assert_eq!(pem_candidates(&lines, &[]), vec![5, 6, 7]);
+    }
+
+    #[test]
+    fn a_pragma_is_honoured_only_where_the_trusted_text_has_its_lines() -> Result<(), Error> {
+        // GIVEN added lines 7 and 8: a key with a pragma, one without
+        let scanner = Scanner::new(Rules::builtin()?).ignoring_pragmas();
+        let pragma_line = "aws_access_key_id = AKIAZ7Q3XK2LMNB4RT6Y # codewarden:allow";
+        let lines = vec![
+            AddedLine {
+                number: 7,
+                content: pragma_line.into(),
+            },
+            AddedLine {
+                number: 8,
+                content: "aws_access_key_id = AKIAQW3RTY7UIOP2LKJH".into(),
+            },
+        ];
+        // WHEN scanned with pragmas apart
+        let (findings, pragmas) = scan_added_apart(&scanner, &lines);
+        // THEN the pragma's finding is set apart with its line, at its file line
+        assert_eq!(findings.len(), 1);
+        assert_eq!(findings[0].line, 8);
+        assert_eq!(pragmas.len(), 1);
+        assert_eq!(pragmas[0].finding.line, 7);
+        assert_eq!(pragmas[0].lines, lines[..1].to_vec());
+        // AND only a trusted text with that very line (CRLF or not) honours it
+        let trusted = format!("# header\r\n{pragma_line}\r\n");
+        let trusted: Vec<&str> = trusted.lines().collect();
+        assert!(has_run(&trusted, &pragmas[0].lines));
+        let without = ["aws_access_key_id = AKIAZ7Q3XK2LMNB4RT6Y"];
+        assert!(!has_run(&without, &pragmas[0].lines));
+        assert!(!has_run(&[], &pragmas[0].lines));
+        // AND a multi-line match needs all its lines in a row
+        let two = [
+            AddedLine {
+                number: 1,
+                content: "a".into(),
+            },
+            AddedLine {
+                number: 2,
+                content: "b".into(),
+            },
+        ];
+        assert!(has_run(&["x", "a", "b"], &two));
+        assert!(!has_run(&["a", "x", "b"], &two));
+        Ok(())
     }
 }

@@ -14,17 +14,20 @@ use shared::scan::{Baseline, Confidence, Finding, RepoConfig, Severity};
 
 use crate::ports::DefaultBranch;
 use crate::report::token;
+use crate::scanning::PragmaFinding;
 
 /// The rule id of the finding a loosening change of `.codewarden.toml` or
 /// of the baseline raises.
 pub const SUPPRESSION_RULE_ID: &str = "codewarden-suppression-changed";
 
 /// `REPOSITORY_ALLOWLISTS`: whether repositories may allow anything.
+/// Either way a `codewarden:allow` comment is honoured only when the
+/// trusted revision already has it ([`pragma_suppression`]).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum AllowlistPolicy {
     /// `allowed` (default): `.codewarden.toml` `[allow]`, the baseline and
     /// `codewarden:allow` comments are honoured, read from the default
-    /// branch.
+    /// branch (a comment only where the default branch has it).
     #[default]
     Allowed,
     /// `forbidden`: none of them is; a repository's `[[rules]]` still add
@@ -130,6 +133,41 @@ pub fn suppression_change(
     })
 }
 
+/// The finding a `codewarden:allow` comment that the trusted revision does
+/// not have raises, beside the finding it would suppress (which stands):
+/// at the comment's line, naming the rule it would silence, quoting no
+/// secret. A pusher's own comment never silences the guard chain; it
+/// takes effect once it is on the default branch, where it is reviewed.
+pub fn pragma_suppression(path: &str, pragma: &PragmaFinding) -> Finding {
+    let line = pragma
+        .lines
+        .iter()
+        .find(|l| l.content.contains("codewarden:allow"))
+        .map_or(pragma.finding.line, |l| l.number);
+    let description = format!(
+        "`codewarden:allow` at line {line} would suppress {rule} (a comment not on the default branch is not honoured)",
+        rule = pragma.finding.rule_id
+    );
+    Finding {
+        rule_id: SUPPRESSION_RULE_ID.to_owned(),
+        rule_name: "scanner suppression changed".to_owned(),
+        line,
+        column: 1,
+        end_line: line,
+        end_column: 1,
+        fingerprint: token(&[
+            SUPPRESSION_RULE_ID,
+            path,
+            &line.to_string(),
+            &pragma.finding.fingerprint,
+        ]),
+        masked: description,
+        confidence: Confidence::High,
+        severity: Severity::Medium,
+        baseline_key: Default::default(),
+    }
+}
+
 fn quoted(items: &[String]) -> String {
     items
         .iter()
@@ -225,6 +263,42 @@ mod tests {
             found.map(|f| f.masked).as_deref(),
             Some("baseline + 1 accepted finding(s) at prod.env:3")
         );
+        Ok(())
+    }
+
+    #[test]
+    fn an_unhonoured_pragma_is_a_finding_at_its_line_quoting_no_secret()
+    -> Result<(), shared::scan::RulesError> {
+        // GIVEN a PEM-like match over lines 3 to 5 whose comment is on line 5
+        let scanner = shared::scan::Scanner::new(shared::scan::Rules::builtin()?);
+        let secret = scanner
+            .scan(b"aws_access_key_id = AKIAZ7Q3XK2LMNB4RT6Y\n")
+            .remove(0);
+        let line = |number: usize, content: &str| crate::ports::AddedLine {
+            number,
+            content: content.to_owned(),
+        };
+        let pragma = PragmaFinding {
+            finding: secret,
+            lines: vec![
+                line(3, "begin"),
+                line(4, "AKIAZ7Q3XK2LMNB4RT6Y"),
+                line(5, "end # codewarden:allow"),
+            ],
+        };
+        // WHEN turned into its suppression finding
+        let found = pragma_suppression("keys/a.pem", &pragma);
+        // THEN it is at the comment's line, names the rule, quotes no secret
+        assert_eq!(found.rule_id, SUPPRESSION_RULE_ID);
+        assert_eq!((found.line, found.end_line), (5, 5));
+        assert!(
+            found
+                .masked
+                .contains("line 5 would suppress aws-access-key-id")
+        );
+        assert!(!format!("{found:?}").contains("AKIAZ7Q3XK2LMNB4RT6Y"));
+        // AND the same comment gives the same fingerprint (one comment per retry)
+        assert_eq!(found, pragma_suppression("keys/a.pem", &pragma));
         Ok(())
     }
 }

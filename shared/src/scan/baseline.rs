@@ -32,6 +32,24 @@ struct BaselineFile {
     fingerprints: Vec<BaselineEntry>,
 }
 
+/// A JSON error in general terms, with its position: serde_json's message
+/// quotes the offending value, which may be a secret.
+fn json_error(e: &serde_json::Error) -> ScanError {
+    use serde_json::error::Category;
+    let syntax = match e.classify() {
+        Category::Eof => "the file ends early",
+        Category::Io => "it cannot be read",
+        Category::Syntax => "not valid JSON syntax",
+        Category::Data => "a value does not fit the documented shape",
+    };
+    let known = e.line() > 0;
+    ScanError::Baseline {
+        line: known.then_some(e.line()),
+        column: known.then_some(e.column()),
+        message: super::without_values(&e.to_string(), syntax),
+    }
+}
+
 /// A set of accepted finding fingerprints.
 #[derive(Debug, Clone, Default)]
 pub struct Baseline {
@@ -47,7 +65,7 @@ impl Baseline {
     }
 
     pub fn from_json(text: &str) -> Result<Baseline, ScanError> {
-        let file: BaselineFile = serde_json::from_str(text).map_err(ScanError::Baseline)?;
+        let file: BaselineFile = serde_json::from_str(text).map_err(|e| json_error(&e))?;
         if file.version != Self::VERSION {
             return Err(ScanError::BaselineVersion {
                 found: file.version,
@@ -70,7 +88,7 @@ impl Baseline {
             version: Self::VERSION,
             fingerprints,
         })
-        .map_err(ScanError::Baseline)
+        .map_err(|e| json_error(&e))
     }
 
     /// Accepts `finding` (found in `path`).
@@ -194,5 +212,71 @@ mod tests {
         assert_eq!(outcome.dropped.len(), 1);
         assert_eq!(outcome.dropped[0].reason, DropReason::Baseline);
         Ok(())
+    }
+
+    /// The error and its whole source chain, as `{:#}` prints it.
+    fn chain(error: &ScanError) -> String {
+        let mut text = format!("{error} {error:?}");
+        let mut source = std::error::Error::source(error);
+        while let Some(e) = source {
+            text.push_str(&format!("\n{e}"));
+            source = e.source();
+        }
+        text
+    }
+
+    #[test]
+    fn parse_errors_say_where_and_what_without_the_value() {
+        const KEY: &str = "AKIAZ7Q3XK2LMNB4RT6Y";
+        // GIVEN baselines with a malformed entry holding a key: a string
+        // line, a non-string fingerprint beside a key, a key as version,
+        // a key where a value's quotes are missing
+        let cases = [
+            (
+                format!(
+                    r#"{{"version":1,"fingerprints":[{{"fingerprint":"ab","line":"{KEY}"}}]}}"#
+                ),
+                "a value has the wrong type, expected usize",
+            ),
+            (
+                format!(
+                    "{{\"version\":1,\n\"fingerprints\":[{{\"path\":\"{KEY}\",\"fingerprint\":7}}]}}"
+                ),
+                "a value has the wrong type, expected a string",
+            ),
+            (
+                format!(r#"{{"version":"{KEY}"}}"#),
+                "a value has the wrong type, expected u64",
+            ),
+            (
+                format!(r#"{{"version":1,"fingerprints":[{KEY}]}}"#),
+                "not valid JSON syntax",
+            ),
+        ];
+        for (text, kind) in &cases {
+            // WHEN read
+            let error = match Baseline::from_json(text) {
+                Ok(_) => panic!("accepted {text}"),
+                Err(e) => e,
+            };
+            // THEN the message has the position and the kind, never the key
+            let all = chain(&error);
+            assert!(!all.contains(KEY), "{all}");
+            assert!(!all.contains("AKIA"), "{all}");
+            let message = error.to_string();
+            assert!(message.contains("(line "), "{message}");
+            assert!(message.contains(", column "), "{message}");
+            assert!(message.ends_with(kind), "{message}");
+        }
+        // AND the second case points at its line
+        let second = Baseline::from_json(&cases[1].0)
+            .err()
+            .map(|e| e.to_string());
+        assert!(
+            second
+                .as_deref()
+                .is_some_and(|m| m.contains("(line 2, column ")),
+            "{second:?}"
+        );
     }
 }

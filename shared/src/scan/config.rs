@@ -97,14 +97,34 @@ impl RepoConfig {
     ///
     /// [`Rules::with_config`]: super::Rules::with_config
     pub fn from_toml_named(text: &str, name: &str) -> Result<RepoConfig, ScanError> {
-        let file: ConfigFile = toml::from_str(text).map_err(|e| ScanError::Config {
-            file: name.to_string(),
-            // The message only: toml's Display quotes the offending line,
-            // which may be an allowlisted secret.
-            line: e
-                .span()
-                .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1),
-            message: e.message().to_string(),
+        let file: ConfigFile = toml::from_str(text).map_err(|e| {
+            // Never toml's Display (it quotes the offending line) nor its
+            // message as is (serde's quotes the value): either may be an
+            // allowlisted secret. Position and kind only.
+            let (line, column) = match e.span() {
+                Some(span) => {
+                    let before = &text.as_bytes()[..span.start.min(text.len())];
+                    let line_start = before
+                        .iter()
+                        .rposition(|&b| b == b'\n')
+                        .map_or(0, |p| p + 1);
+                    let column = String::from_utf8_lossy(&before[line_start..])
+                        .chars()
+                        .count()
+                        + 1;
+                    (
+                        Some(before.iter().filter(|&&b| b == b'\n').count() + 1),
+                        Some(column),
+                    )
+                }
+                None => (None, None),
+            };
+            ScanError::Config {
+                file: name.to_string(),
+                line,
+                column,
+                message: super::without_values(e.message(), "not valid TOML syntax"),
+            }
         })?;
         let mut globs = GlobSetBuilder::new();
         for (index, pattern) in file.allow.paths.iter().enumerate() {
@@ -120,7 +140,6 @@ impl RepoConfig {
                 .map_err(|e| ScanError::Glob {
                     file: name.to_string(),
                     index,
-                    glob: pattern.clone(),
                     message: e.kind().to_string(),
                 })?;
             globs.add(glob);
@@ -128,8 +147,8 @@ impl RepoConfig {
         let allow_paths = globs.build().map_err(|e| ScanError::Glob {
             file: name.to_string(),
             index: 0,
-            glob: String::new(),
-            message: e.to_string(),
+            // Not `e.to_string()`: it quotes the glob.
+            message: e.kind().to_string(),
         })?;
         let mut allow_regexes = Vec::new();
         for (index, pattern) in file.allow.regexes.iter().enumerate() {
@@ -269,5 +288,95 @@ keywords = ["acme_"]
         let res = RepoConfig::from_toml("[allow]\npath = ['x']\n");
         // THEN it is an error rather than a silently ignored allowlist
         assert!(res.is_err());
+    }
+
+    /// The error and its whole source chain, Debug included.
+    fn chain(error: &dyn std::error::Error) -> String {
+        let mut text = format!("{error} {error:?}");
+        let mut source = error.source();
+        while let Some(e) = source {
+            text.push_str(&format!("\n{e} {e:?}"));
+            source = e.source();
+        }
+        text
+    }
+
+    #[test]
+    fn no_error_quotes_a_value_of_the_config() -> Result<(), super::super::RulesError> {
+        const KEY: &str = "AKIAZ7Q3XK2LMNB4RT6Y";
+        // GIVEN configs whose bad value is an AWS key: a string where a list
+        // goes, a key as an unknown key, a duplicate key, an unquoted
+        // value, a glob that does not parse, an integer beside it
+        let parse_cases = [
+            (
+                format!("[allow]\npaths = \"{KEY}\"\n"),
+                "(line 2, column 9): a value has the wrong type, expected a sequence",
+            ),
+            (
+                format!("[allow]\n{KEY} = [\"x\"]\n"),
+                "(line 2, column 1): unknown key, expected one of `paths`, `regexes`, `rules`",
+            ),
+            (
+                format!("[allow]\npaths = [\"a\"]\npaths = [\"{KEY}\"]\n"),
+                "(line 3, column 1): a key is given twice",
+            ),
+            (
+                format!("[allow]\nrules = [{KEY}]\n"),
+                "(line 2, column 10): not valid TOML syntax",
+            ),
+            (
+                format!("[allow]\nrules = [1, \"{KEY}\"]\n"),
+                "(line 2, column 10): a value has the wrong type, expected a string",
+            ),
+        ];
+        for (text, expected) in &parse_cases {
+            // WHEN parsed
+            let error = match RepoConfig::from_toml(text) {
+                Ok(_) => panic!("accepted {text}"),
+                Err(e) => e,
+            };
+            // THEN the message says where and what, never the key
+            let all = chain(&error);
+            assert!(!all.contains("AKIA"), "{all}");
+            let message = error.to_string();
+            assert!(
+                message.starts_with(".codewarden.toml is not valid"),
+                "{message}"
+            );
+            assert!(message.ends_with(expected), "{message} / {expected}");
+        }
+        // AND a glob that does not parse is named by its index
+        let glob = RepoConfig::from_toml(&format!("[allow]\npaths = [\"ok/**\", \"{KEY}[\"]\n"));
+        let error = glob
+            .err()
+            .map(|e| (e.to_string(), chain(&e)))
+            .unwrap_or_default();
+        assert!(!error.1.contains("AKIA"), "{}", error.1);
+        assert!(
+            error
+                .0
+                .starts_with(".codewarden.toml: [allow] paths[1] is not a valid glob"),
+            "{}",
+            error.0
+        );
+        // AND a repository rule whose id or validator is a key is named by position
+        for rule in [
+            format!(
+                "id = \"{KEY}\"\nname = \"x\"\npattern = '(x[0-9]{{8}})'\nkeywords = [\"x\"]\n"
+            ),
+            format!(
+                "id = \"acme\"\nname = \"x\"\npattern = '(x[0-9]{{8}})'\nkeywords = [\"x\"]\nvalidate = \"{KEY}\"\n"
+            ),
+        ] {
+            let config = RepoConfig::from_toml(&format!("[[rules]]\n{rule}"))
+                .unwrap_or_else(|e| panic!("{e}"));
+            let error = match super::super::Rules::builtin()?.with_config(&config) {
+                Ok(_) => panic!("accepted {rule}"),
+                Err(e) => e,
+            };
+            let all = chain(&error);
+            assert!(!all.contains("AKIA"), "{all}");
+        }
+        Ok(())
     }
 }

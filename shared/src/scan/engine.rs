@@ -113,6 +113,30 @@ struct Candidate {
     whole: Range<usize>,
 }
 
+/// A finding that a `codewarden:allow` comment on a line of its match
+/// allows, set apart by [`Scanner::scan_pragmas_apart`] for a caller that
+/// honours only some comments (the secret-scanner honours only those the
+/// trusted revision already has: a comment written by whoever pushes the
+/// secret must not silence the scan).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PragmaAllowed {
+    pub finding: Finding,
+    /// 1-based first line of the whole match (the comment may sit on any
+    /// line from `first_line` to `last_line`).
+    pub first_line: usize,
+    /// 1-based last line of the whole match.
+    pub last_line: usize,
+}
+
+/// The result of [`Scanner::scan_pragmas_apart`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PragmaSplit {
+    /// Findings no `codewarden:allow` comment allows.
+    pub findings: Vec<Finding>,
+    /// Findings a comment would allow.
+    pub allowed: Vec<PragmaAllowed>,
+}
+
 /// A region of the input one rule's regex runs on.
 #[derive(Debug, Clone, Copy)]
 struct Span {
@@ -184,15 +208,31 @@ impl Scanner {
     /// The findings in `input` (any bytes; invalid UTF-8 is fine), in order
     /// of position.
     pub fn scan(&self, input: &[u8]) -> Vec<Finding> {
-        self.run(input, false).findings
+        self.run(input, false, None).findings
     }
 
     /// Like [`Scanner::scan`], plus every candidate that was dropped and why.
     pub fn scan_explained(&self, input: &[u8]) -> ScanOutcome {
-        self.run(input, true)
+        self.run(input, true, None)
     }
 
-    fn run(&self, input: &[u8], explain: bool) -> ScanOutcome {
+    /// Every finding, those that a `codewarden:allow` comment would allow
+    /// set apart (whatever this scanner's own pragma setting): the caller
+    /// decides which comments to honour.
+    pub fn scan_pragmas_apart(&self, input: &[u8]) -> PragmaSplit {
+        let mut allowed = Vec::new();
+        let findings = self.run(input, false, Some(&mut allowed)).findings;
+        PragmaSplit { findings, allowed }
+    }
+
+    /// Scans; with `apart`, findings a pragma allows go there instead of
+    /// being dropped (or reported, for a scanner ignoring pragmas).
+    fn run(
+        &self,
+        input: &[u8],
+        explain: bool,
+        mut apart: Option<&mut Vec<PragmaAllowed>>,
+    ) -> ScanOutcome {
         let inner = &*self.rules.inner;
         let mut candidates = candidates(inner, input);
         if candidates.is_empty() {
@@ -248,8 +288,18 @@ impl Scanner {
             let rule = &inner.rules[c.rule];
             if self.filters && inner.allow_regexes.iter().any(|re| re.is_match(secret)) {
                 dropped.push((c, DropReason::AllowlistRegex));
-            } else if self.pragmas && pragma_allows(input, &c.whole, rule.id()) {
-                dropped.push((c, DropReason::Pragma));
+            } else if (self.pragmas || apart.is_some()) && pragma_allows(input, &c.whole, rule.id())
+            {
+                match apart.as_deref_mut() {
+                    Some(apart) => apart.push(PragmaAllowed {
+                        finding: finding(rule, self.key.as_deref(), input, &c, lines),
+                        first_line: lines.line_of(c.whole.start) + 1,
+                        last_line: lines
+                            .line_of(c.whole.end.max(c.whole.start + 1).saturating_sub(1))
+                            + 1,
+                    }),
+                    None => dropped.push((c, DropReason::Pragma)),
+                }
             } else {
                 findings.push(finding(rule, self.key.as_deref(), input, &c, lines));
             }
@@ -828,6 +878,35 @@ mod tests {
                 "{input}: {found:?}"
             );
         }
+        Ok(())
+    }
+
+    #[test]
+    fn pragmas_apart_sets_allowed_findings_aside_with_their_lines()
+    -> Result<(), super::super::RulesError> {
+        // GIVEN a key with a pragma on line 2, a key without on line 3, and
+        // a pragma for another rule on line 4
+        let input = b"# config\n\
+            aws_access_key_id = AKIAZ7Q3XK2LMNB4RT6Y # codewarden:allow\n\
+            aws_access_key_id = AKIAQW3RTY7UIOP2LKJH\n\
+            aws_access_key_id = AKIAM4XC6VB2NJ7HGF5D # codewarden:allow github-pat\n";
+        let rules = Rules::builtin()?;
+        // WHEN scanned with pragmas apart, by a scanner that honours them
+        // and by one that ignores them
+        for scanner in [Scanner::new(rules), Scanner::new(rules).ignoring_pragmas()] {
+            let split = scanner.scan_pragmas_apart(input);
+            // THEN the pragma's finding is set apart with its line, the others stay
+            let lines: Vec<usize> = split.findings.iter().map(|f| f.line).collect();
+            assert_eq!(lines, vec![3, 4]);
+            assert_eq!(split.allowed.len(), 1, "{split:?}");
+            let allowed = &split.allowed[0];
+            assert_eq!((allowed.first_line, allowed.last_line), (2, 2));
+            assert_eq!(allowed.finding.rule_id, "aws-access-key-id");
+            assert_eq!(allowed.finding.masked, "AKIA***");
+        }
+        // AND scan() keeps its meaning: dropped with pragmas, reported without
+        assert_eq!(Scanner::new(rules).scan(input).len(), 2);
+        assert_eq!(Scanner::new(rules).ignoring_pragmas().scan(input).len(), 3);
         Ok(())
     }
 }

@@ -88,7 +88,7 @@ mod validate;
 pub use baseline::{Baseline, BaselineEntry};
 pub use check::{CheckFailure, CheckProblem};
 pub use config::{AllowEntries, RepoConfig};
-pub use engine::{Scanner, decode_utf16, looks_binary};
+pub use engine::{PragmaAllowed, PragmaSplit, Scanner, decode_utf16, looks_binary};
 pub use finding::{
     BaselineKey, DropReason, Dropped, Finding, FingerprintKey, FingerprintKeyError, ScanOutcome,
 };
@@ -101,19 +101,21 @@ pub use rules::{Confidence, Rule, RuleProblem, Rules, RulesError, Severity};
 pub enum ScanError {
     #[error(transparent)]
     Rules(#[from] RulesError),
-    #[error("{file} is not valid{}: {message}", line.map(|l| format!(" (line {l})")).unwrap_or_default())]
+    #[error("{file} is not valid{}: {message}", position(*line, *column))]
     Config {
         /// The configuration's name (`.codewarden.toml`, or as given to
         /// [`RepoConfig::from_toml_named`]).
         file: String,
         line: Option<usize>,
+        column: Option<usize>,
+        /// What is wrong in general terms ([`without_values`]).
         message: String,
     },
-    #[error("{file}: [allow] paths[{index}] `{glob}` is not a valid glob: {message}")]
+    #[error("{file}: [allow] paths[{index}] is not a valid glob: {message}")]
     Glob {
         file: String,
         index: usize,
-        glob: String,
+        /// globset's kind of error, which does not quote the glob.
         message: String,
     },
     #[error("{file}: [allow] regexes[{index}] does not compile: {message}")]
@@ -122,10 +124,73 @@ pub enum ScanError {
         index: usize,
         message: String,
     },
-    #[error("the baseline is not valid JSON of the documented shape: {0}")]
-    Baseline(#[source] serde_json::Error),
+    /// No `#[source]`: serde_json's message quotes the offending value
+    /// (a baseline entry may hold a secret), and error chains print sources.
+    #[error("the baseline is not valid JSON of the documented shape{}: {message}", position(*line, *column))]
+    Baseline {
+        line: Option<usize>,
+        column: Option<usize>,
+        /// What is wrong in general terms ([`without_values`]).
+        message: String,
+    },
     #[error(
         "baseline version {found} is not supported: this codewarden reads version 1; regenerate the baseline"
     )]
     BaselineVersion { found: u64 },
+}
+
+/// ` (line 3, column 9)`, ` (line 3)` or nothing.
+fn position(line: Option<usize>, column: Option<usize>) -> String {
+    match (line, column) {
+        (Some(line), Some(column)) => format!(" (line {line}, column {column})"),
+        (Some(line), None) => format!(" (line {line})"),
+        _ => String::new(),
+    }
+}
+
+/// A serde or parser message in general terms: its kind and what was
+/// expected (which the types say, not the input), never the value it
+/// quotes (`invalid type: string "AKIA...", expected a sequence`). What is
+/// not a recognised serde data error is a syntax error; the caller gives
+/// the line and column.
+pub(crate) fn without_values(message: &str, syntax: &str) -> String {
+    let first = message.lines().next().unwrap_or_default().trim();
+    // (prefix, kind, whether serde writes an expectation after the value)
+    let kinds = [
+        ("invalid type", "a value has the wrong type", true),
+        ("invalid value", "a value is not valid", true),
+        ("invalid length", "a list has the wrong length", true),
+        ("unknown field", "unknown key", true),
+        ("unknown variant", "unknown value", true),
+        ("missing field", "a required key is missing", false),
+        ("duplicate", "a key is given twice", false),
+    ];
+    let Some((prefix, kind, expects)) = kinds.iter().find(|(prefix, ..)| first.starts_with(prefix))
+    else {
+        return syntax.to_owned();
+    };
+    if *prefix == "missing field" {
+        // The name comes from the type, not the input.
+        return match first.split('`').nth(1) {
+            Some(field) => format!("{kind}: `{field}`"),
+            None => (*kind).to_owned(),
+        };
+    }
+    // serde writes the expectation last, after the quoted value (so the
+    // last `, expected `); serde_json then appends the position.
+    let expected = first
+        .rsplit_once(", expected ")
+        .filter(|_| *expects)
+        .map(|(_, expected)| {
+            expected
+                .split(" at line ")
+                .next()
+                .unwrap_or_default()
+                .trim()
+        })
+        .filter(|e| !e.is_empty() && !e.contains('"') && !e.contains('\''));
+    match expected {
+        Some(expected) => format!("{kind}, expected {expected}"),
+        None => (*kind).to_owned(),
+    }
 }

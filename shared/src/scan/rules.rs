@@ -481,11 +481,19 @@ fn compile_specs(
     let mut errors = Vec::new();
     // Rule files share exclude lists (YAML anchors): compile each once.
     let mut cache: HashMap<String, Regex> = HashMap::new();
-    for (file, spec) in specs {
+    for (index, (file, spec)) in specs.into_iter().enumerate() {
+        // A repository's rule with an invalid id is named by its position:
+        // that id may be anything, even a secret. (A valid id is shown in
+        // every finding of the rule anyway.)
+        let label = if quote_patterns || id_is_valid(&spec.id) {
+            spec.id.clone()
+        } else {
+            format!("[[rules]][{index}]")
+        };
         if let Some(first_file) = seen.get(&spec.id) {
             errors.push(RulesError::Rule {
                 file: file.clone(),
-                rule_id: spec.id.clone(),
+                rule_id: label,
                 problem: RuleProblem::DuplicateId {
                     first_file: first_file.clone(),
                 },
@@ -493,17 +501,24 @@ fn compile_specs(
             continue;
         }
         seen.insert(spec.id.clone(), file.clone());
-        let id = spec.id.clone();
         match compile_rule(&file, spec, &mut cache, quote_patterns) {
             Ok(rule) => rules.push(rule),
             Err(problems) => errors.extend(problems.into_iter().map(|problem| RulesError::Rule {
                 file: file.clone(),
-                rule_id: id.clone(),
+                rule_id: label.clone(),
                 problem,
             })),
         }
     }
     (rules, errors)
+}
+
+/// Kebab-case: `[a-z0-9-]`, starting with a letter.
+fn id_is_valid(id: &str) -> bool {
+    id.chars().next().is_some_and(|c| c.is_ascii_lowercase())
+        && id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
 }
 
 pub(crate) fn compile_regex(pattern: &str) -> Result<Regex, regex::Error> {
@@ -542,16 +557,7 @@ fn compile_rule(
         }
     };
     let mut problems = Vec::new();
-    let id_ok = spec
-        .id
-        .chars()
-        .next()
-        .is_some_and(|c| c.is_ascii_lowercase())
-        && spec
-            .id
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-    if !id_ok {
+    if !id_is_valid(&spec.id) {
         problems.push(RuleProblem::BadId);
     }
     if spec.name.trim().is_empty() {
@@ -602,7 +608,11 @@ fn compile_rule(
             Some(v) => Some(v),
             None => {
                 problems.push(RuleProblem::UnknownValidator {
-                    name: name.to_string(),
+                    name: if quote_patterns {
+                        name.to_string()
+                    } else {
+                        "(not shown)".to_owned()
+                    },
                     known: Validator::known_names().join(", "),
                 });
                 None
