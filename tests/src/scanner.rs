@@ -114,6 +114,48 @@ impl ScannerStack {
         Ok(queue_url)
     }
 
+    /// Opens a pull request from `source` into `destination` as the
+    /// default caller; its id and the event EventBridge would deliver for
+    /// it (`events/codecommit-pr-created.json` with this pull request's
+    /// commits and references).
+    pub async fn open_pull_request(
+        &self,
+        source: &str,
+        destination: &str,
+    ) -> Result<(String, Value)> {
+        let out = self
+            .codecommit
+            .create_pull_request()
+            .title(format!("Merge {source}"))
+            .targets(
+                aws_sdk_codecommit::types::Target::builder()
+                    .repository_name(&self.repository)
+                    .source_reference(source)
+                    .destination_reference(destination)
+                    .build()?,
+            )
+            .client_request_token(crate::unique_name("pr"))
+            .send()
+            .await?;
+        let pr = out.pull_request().context("no pull request")?;
+        let id = pr
+            .pull_request_id()
+            .context("no pull request id")?
+            .to_owned();
+        let target = pr.pull_request_targets().first().context("no target")?;
+        let mut event = sample_event("codecommit-pr-created")?;
+        let detail = &mut event["detail"];
+        detail["repositoryNames"] = json!([self.repository]);
+        detail["pullRequestId"] = json!(id);
+        detail["sourceCommit"] = json!(target.source_commit());
+        detail["destinationCommit"] = json!(target.destination_commit());
+        detail["mergeBase"] = json!(target.merge_base());
+        detail["sourceReference"] = json!(target.source_reference());
+        detail["destinationReference"] = json!(target.destination_reference());
+        detail["revisionId"] = json!(pr.revision_id());
+        Ok((id, event))
+    }
+
     /// The handler, called as Lambda calls it.
     pub async fn invoke(&self, event: Value) -> Result<Outcome> {
         Ok(handle(event, &self.deps).await?)

@@ -5,11 +5,10 @@
 //! scanner could not read is not approved, the reason naming the file.
 
 use anyhow::{Context, Result, bail};
-use aws_sdk_codecommit::types::Target;
 use e2e::scanner::ScannerStack;
-use e2e::{commit_file, git, unique_name};
+use e2e::{commit_file, git};
 use secret_scanner::{ApprovalStatus, Outcome, ScanPath, handle};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 const KEY: &str = "AKIAZ7Q3XK2LMNB4RT6Y";
 
@@ -106,41 +105,6 @@ async fn a_file_renamed_out_of_an_allowed_path_is_scanned_whole_on_both_paths() 
     Ok(())
 }
 
-/// A pull request from `branch` to main; its id and the event.
-async fn pull_request(stack: &ScannerStack, branch: &str) -> Result<(String, Value)> {
-    let out = stack
-        .codecommit
-        .create_pull_request()
-        .title(format!("Merge {branch}"))
-        .targets(
-            Target::builder()
-                .repository_name(&stack.repository)
-                .source_reference(branch)
-                .destination_reference("main")
-                .build()?,
-        )
-        .client_request_token(unique_name("pr"))
-        .send()
-        .await?;
-    let pr = out.pull_request().context("no pull request")?;
-    let id = pr.pull_request_id().context("no id")?.to_owned();
-    let target = pr.pull_request_targets().first().context("no target")?;
-    let path = format!(
-        "{}/../events/codecommit-pr-created.json",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let mut event: Value = serde_json::from_str(&std::fs::read_to_string(path)?)?;
-    let detail = &mut event["detail"];
-    detail["repositoryNames"] = json!([stack.repository]);
-    detail["pullRequestId"] = json!(id);
-    detail["sourceCommit"] = json!(target.source_commit());
-    detail["destinationCommit"] = json!(target.destination_commit());
-    detail["mergeBase"] = json!(target.merge_base());
-    detail["sourceReference"] = json!(target.source_reference());
-    detail["revisionId"] = json!(pr.revision_id());
-    Ok((id, event))
-}
-
 async fn summary(stack: &ScannerStack, pr: &str) -> Result<String> {
     let out = stack
         .codecommit
@@ -178,7 +142,7 @@ async fn a_pull_request_with_a_file_the_scanner_could_not_read_is_revoked() -> R
         commit_file(&stack.repo, &path, &bytes, "add a file")?;
         git(&stack.repo, &["checkout", "-q", "main"])?;
         // WHEN its pull request is scanned
-        let (pr, event) = pull_request(&stack, branch).await?;
+        let (pr, event) = stack.open_pull_request(branch, "main").await?;
         let status = match handle(event, &stack.deps).await? {
             Outcome::Scanned {
                 approval: Some(status),

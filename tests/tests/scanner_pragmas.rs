@@ -9,9 +9,8 @@
 //! without quoting it.
 
 use anyhow::{Context, Result, bail};
-use aws_sdk_codecommit::types::Target;
 use e2e::scanner::ScannerStack;
-use e2e::{CapturedLogs, git, unique_name};
+use e2e::{CapturedLogs, git};
 use secret_scanner::{ApprovalStatus, Outcome, ScanPath, handle};
 use serde_json::{Value, json};
 
@@ -318,41 +317,6 @@ async fn a_sweep_honours_only_the_default_branchs_pragmas() -> Result<()> {
     assert_pragmas_judged(&h, &messages[0]).await
 }
 
-/// A pull request from `branch` to main, and the event EventBridge would
-/// deliver for it.
-async fn pull_request(stack: &ScannerStack, branch: &str) -> Result<Value> {
-    let out = stack
-        .codecommit
-        .create_pull_request()
-        .title(format!("Merge {branch}"))
-        .targets(
-            Target::builder()
-                .repository_name(&stack.repository)
-                .source_reference(branch)
-                .destination_reference("main")
-                .build()?,
-        )
-        .client_request_token(unique_name("pr"))
-        .send()
-        .await?;
-    let pr = out.pull_request().context("no pull request")?;
-    let target = pr.pull_request_targets().first().context("no target")?;
-    let path = format!(
-        "{}/../events/codecommit-pr-created.json",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    let mut event: Value = serde_json::from_str(&std::fs::read_to_string(path)?)?;
-    let detail = &mut event["detail"];
-    detail["repositoryNames"] = json!([stack.repository]);
-    detail["pullRequestId"] = json!(pr.pull_request_id());
-    detail["sourceCommit"] = json!(target.source_commit());
-    detail["destinationCommit"] = json!(target.destination_commit());
-    detail["mergeBase"] = json!(target.merge_base());
-    detail["sourceReference"] = json!(target.source_reference());
-    detail["revisionId"] = json!(pr.revision_id());
-    Ok(event)
-}
-
 fn approval(outcome: Outcome) -> Result<ApprovalStatus> {
     match outcome {
         Outcome::Scanned {
@@ -375,7 +339,7 @@ async fn a_pull_request_whose_own_pragma_hides_a_key_is_revoked() -> Result<()> 
         "app config",
     )?;
     // WHEN its pull request is scanned
-    let event = pull_request(&stack, "feature/pragma").await?;
+    let (_, event) = stack.open_pull_request("feature/pragma", "main").await?;
     let pr = event["detail"]["pullRequestId"]
         .as_str()
         .context("no pull request id")?

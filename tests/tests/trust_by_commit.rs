@@ -6,11 +6,10 @@
 //! commit; a change of the repository's default branch is alerted once.
 
 use anyhow::{Context, Result, bail};
-use aws_sdk_codecommit::types::Target;
-use e2e::scanner::{ScannerStack, sample_event};
-use e2e::{git, unique_name};
+use e2e::git;
+use e2e::scanner::ScannerStack;
 use secret_scanner::{ApprovalStatus, Outcome, ScanPath};
-use serde_json::{Value, json};
+use serde_json::json;
 
 const AWS_KEY: &str = "AKIAZ7Q3XK2LMNB4RT6Y";
 const AWS_KEY_2: &str = "AKIAQW3RTY7UIOP2LKJH";
@@ -142,38 +141,6 @@ async fn a_tag_push_is_walked_against_the_default_branch_commit_not_its_name() -
     Ok(())
 }
 
-/// A pull request from `source` into `destination`, and the event
-/// EventBridge would deliver for it.
-async fn pull_request(stack: &ScannerStack, source: &str, destination: &str) -> Result<Value> {
-    let out = stack
-        .codecommit
-        .create_pull_request()
-        .title(format!("Merge {source}"))
-        .targets(
-            Target::builder()
-                .repository_name(&stack.repository)
-                .source_reference(source)
-                .destination_reference(destination)
-                .build()?,
-        )
-        .client_request_token(unique_name("pr"))
-        .send()
-        .await?;
-    let got = out.pull_request().context("no pull request")?;
-    let target = got.pull_request_targets().first().context("no target")?;
-    let mut event = sample_event("codecommit-pr-created")?;
-    let detail = &mut event["detail"];
-    detail["repositoryNames"] = json!([stack.repository]);
-    detail["pullRequestId"] = json!(got.pull_request_id());
-    detail["sourceCommit"] = json!(target.source_commit());
-    detail["destinationCommit"] = json!(target.destination_commit());
-    detail["mergeBase"] = json!(target.merge_base());
-    detail["sourceReference"] = json!(target.source_reference());
-    detail["destinationReference"] = json!(target.destination_reference());
-    detail["revisionId"] = json!(got.revision_id());
-    Ok(event)
-}
-
 #[tokio::test]
 async fn a_pull_request_trusts_the_config_at_its_destination_commit() -> Result<()> {
     // GIVEN main allowing fixtures, and a release branch whose config
@@ -195,7 +162,7 @@ async fn a_pull_request_trusts_the_config_at_its_destination_commit() -> Result<
     stack.commit("fixtures/creds.env", &env_file(AWS_KEY), "fixture")?;
     git(&stack.repo, &["checkout", "-q", "main"])?;
     // WHEN a pull request into release is scanned
-    let event = pull_request(&stack, "feature", "release").await?;
+    let (_, event) = stack.open_pull_request("feature", "release").await?;
     let outcome = stack.invoke(event).await?;
     // THEN release's config is trusted: the key is reported, not approved
     let (findings, _, _) = scanned(&outcome)?;
@@ -216,7 +183,9 @@ async fn a_pull_request_trusts_the_config_at_its_destination_commit() -> Result<
     )?;
     stack.commit("prod.env", &env_file(AWS_KEY_2), "prod")?;
     git(&stack.repo, &["checkout", "-q", "main"])?;
-    let event = pull_request(&stack, "feature2", "refs/heads/release").await?;
+    let (_, event) = stack
+        .open_pull_request("feature2", "refs/heads/release")
+        .await?;
     let (findings, _, _) = scanned(&stack.invoke(event).await?)?;
     assert_eq!(findings, 1);
     Ok(())
