@@ -415,10 +415,15 @@ pub struct CaptureWriter(Option<CapturedLogs>);
 impl std::io::Write for CaptureWriter {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         if let Some(logs) = &self.0 {
+            // Through the writer the deployed functions log with
+            // (`shared::lambda::init_tracing`): what a test reads is what
+            // CloudWatch would get.
+            let mut masked = shared::lambda::MaskingWriter(Vec::new());
+            std::io::Write::write_all(&mut masked, buf)?;
             logs.0
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
-                .extend_from_slice(buf);
+                .extend_from_slice(&masked.0);
         }
         Ok(buf.len())
     }

@@ -3,13 +3,14 @@
 //! commit message, a pull request's branch, title or description) reaches
 //! no output: not the SNS alert (subject, body, attributes, read through
 //! the topic's SQS subscription in moto), not a commit or pull request
-//! comment (local-aws), not the S3 report. A key in a commit message is a
+//! comment (local-aws), not the S3 report, not a log line (captured
+//! through the deployed functions' writer). A key in a commit message is a
 //! finding of its own, located at `<commit message>`, on the API path and
 //! on the git path.
 
 use anyhow::{Context, Result, bail};
 use e2e::scanner::ScannerStack;
-use e2e::{git, unique_name};
+use e2e::{CapturedLogs, git, unique_name};
 use secret_scanner::{ApprovalStatus, Outcome, ScanPath};
 use serde_json::{Value, json};
 
@@ -56,6 +57,16 @@ async fn outputs(stack: &ScannerStack, commits: &[&str]) -> Result<String> {
     Ok(all)
 }
 
+/// What the scanner logged while `captured` was capturing; never empty,
+/// so that a check of it looks at real output.
+fn logs(captured: &CapturedLogs) -> Result<String> {
+    let text = captured.text();
+    if !text.contains("\"level\"") {
+        bail!("no log line was captured");
+    }
+    Ok(text)
+}
+
 fn assert_masked(all: &str, key: &str) {
     assert!(!all.contains(tail(key)), "the key leaked:\n{all}");
     // The check looked at real output: the token's masked preview is there.
@@ -67,6 +78,8 @@ async fn a_key_in_a_file_name_reaches_no_alert_comment_or_report() -> Result<()>
     // GIVEN a push adding a file whose name is a key (and whose content
     // holds a token)
     let key = key();
+    let captured = CapturedLogs::default();
+    let _guard = captured.capture(tracing::Level::DEBUG);
     let stack = ScannerStack::start(&[]).await?;
     let c1 = stack.commit("README.md", "# app\n", "init")?;
     let c2 = stack.commit(
@@ -77,8 +90,8 @@ async fn a_key_in_a_file_name_reaches_no_alert_comment_or_report() -> Result<()>
     // WHEN the push is scanned
     let outcome = stack.invoke(stack.push("main", Some(&c1), &c2)?).await?;
     assert!(findings_of(&outcome)?.0 >= 1, "{outcome:?}");
-    // THEN the key is in no output
-    let all = outputs(&stack, &[&c2]).await?;
+    // THEN the key is in no output, logs included
+    let all = outputs(&stack, &[&c2]).await? + &logs(&captured)?;
     assert_masked(&all, &key);
     // AND the token's comment still names the file, masked, on the commit
     let comments = stack.commit_comments(Some(&c1), &c2).await?;
@@ -96,6 +109,8 @@ async fn a_key_in_a_branch_or_tag_name_reaches_no_alert_comment_or_report() -> R
     // GIVEN a new branch and a tag whose names hold a key, on a commit
     // adding a token
     let key = key();
+    let captured = CapturedLogs::default();
+    let _guard = captured.capture(tracing::Level::DEBUG);
     let stack = ScannerStack::start(&[]).await?;
     stack.commit("README.md", "# app\n", "init")?;
     let branch = format!("feature/{key}");
@@ -108,8 +123,8 @@ async fn a_key_in_a_branch_or_tag_name_reaches_no_alert_comment_or_report() -> R
     // WHEN the branch push is scanned
     let outcome = stack.invoke(stack.push(&branch, None, &c2)?).await?;
     assert!(findings_of(&outcome)?.0 >= 1, "{outcome:?}");
-    // THEN the key is in no output
-    let all = outputs(&stack, &[&c2]).await?;
+    // THEN the key is in no output, logs included
+    let all = outputs(&stack, &[&c2]).await? + &logs(&captured)?;
     assert_masked(&all, &key);
 
     // GIVEN a tag named after the key on a root-like commit with a token
@@ -130,7 +145,7 @@ async fn a_key_in_a_branch_or_tag_name_reaches_no_alert_comment_or_report() -> R
     let outcome = other.invoke(tag).await?;
     assert!(findings_of(&outcome)?.0 >= 1, "{outcome:?}");
     // THEN the key is in no output either
-    let all = outputs(&other, &[&c3]).await?;
+    let all = outputs(&other, &[&c3]).await? + &logs(&captured)?;
     assert_masked(&all, &key);
     Ok(())
 }
