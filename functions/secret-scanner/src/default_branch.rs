@@ -30,7 +30,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use shared::masked::Masked;
 use shared::notify::{Alert, Format, Severity};
-use shared::scan::Scanner;
 use tracing::{info, warn};
 
 use crate::Error;
@@ -66,8 +65,6 @@ pub fn record_key(marker_prefix: &str, repository: &str) -> String {
 pub struct Alerting<'a, N, T> {
     pub store: &'a T,
     pub notifier: &'a N,
-    /// Masks what the alert quotes (branch names are repository text).
-    pub scanner: &'a Scanner,
     pub format: Format,
     pub marker_prefix: &'a str,
     pub region: &'a str,

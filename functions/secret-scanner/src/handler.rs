@@ -411,7 +411,6 @@ where
             &crate::default_branch::Alerting {
                 store: &deps.store,
                 notifier: &deps.notifier,
-                scanner: &deps.scanner,
                 format: deps.config.format,
                 marker_prefix: &deps.config.marker_prefix,
                 region: &region,
