@@ -36,8 +36,21 @@ pub struct MaskingWriter<W>(pub W);
 
 impl<W: Write> Write for MaskingWriter<W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let masked = Masked::new(&String::from_utf8_lossy(buf));
-        self.0.write_all(masked.as_str().as_bytes())?;
+        let text = String::from_utf8_lossy(buf);
+        // A JSON line is masked string by string, so that a pattern
+        // (URL userinfo, say) cannot run across fields and break the JSON
+        // CloudWatch parses; anything else is masked as text.
+        let masked = match serde_json::from_str::<serde_json::Value>(text.trim_end()) {
+            Ok(value) => {
+                let mut line = Masked::json(&value).into_string();
+                if text.ends_with('\n') {
+                    line.push('\n');
+                }
+                line
+            }
+            Err(_) => Masked::new(&text).into_string(),
+        };
+        self.0.write_all(masked.as_bytes())?;
         Ok(buf.len())
     }
 
@@ -68,6 +81,14 @@ mod tests {
             serde_json::from_str::<serde_json::Value>(&out).is_ok(),
             "{out}"
         );
+        // AND a line whose fields a URL pattern could run across stays JSON
+        let line = "{\"remote\":\"https://u:p4ss@h/x\",\"owner\":\"a@b\"}\n";
+        let mut writer = MaskingWriter(Vec::new());
+        writer.write_all(line.as_bytes())?;
+        let out = String::from_utf8_lossy(&writer.0).into_owned();
+        let value: serde_json::Value = serde_json::from_str(&out).map_err(io::Error::other)?;
+        assert_eq!(value["owner"], "a@b", "{out}");
+        assert!(!out.contains("p4ss"), "{out}");
         Ok(())
     }
 }

@@ -60,12 +60,6 @@ impl Masked {
         Masked(mask_value(value).to_string())
     }
 
-    /// `value` pretty-printed as JSON, every string in it masked first.
-    pub fn json_pretty(value: &Value) -> Masked {
-        let masked = mask_value(value);
-        Masked(serde_json::to_string_pretty(&masked).unwrap_or_else(|_| masked.to_string()))
-    }
-
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -136,29 +130,40 @@ pub fn mask_value(value: &Value) -> Value {
 }
 
 /// `text` masked except for the exact occurrences of `keep` (text already
-/// masked, such as a signed link): each piece between them is masked on
-/// its own.
+/// masked, such as a signed link) that stand alone: bounded on both sides
+/// by the text's start or end, whitespace or a quote. A kept piece inside a
+/// longer word is not kept, so a piece cannot split a secret into halves
+/// that masking no longer recognises. Each piece between kept ones is
+/// masked on its own.
 pub(crate) fn mask_keeping(text: &str, keep: &[Masked]) -> Masked {
+    let bounded = |c: Option<char>| {
+        c.is_none_or(|c| c.is_whitespace() || matches!(c, '"' | '\'' | '<' | '>'))
+    };
+    // Where each kept piece stands alone: (start, end), earliest and longest first.
+    let mut spans: Vec<(usize, usize)> = keep
+        .iter()
+        .filter(|k| !k.0.is_empty())
+        .flat_map(|k| {
+            text.match_indices(k.as_str())
+                .map(|(at, piece)| (at, at + piece.len()))
+        })
+        .filter(|&(start, end)| {
+            bounded(text[..start].chars().next_back()) && bounded(text[end..].chars().next())
+        })
+        .collect();
+    spans.sort_by_key(|&(start, end)| (start, std::cmp::Reverse(end)));
     let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    loop {
-        let next = keep
-            .iter()
-            .filter(|k| !k.0.is_empty())
-            .filter_map(|k| rest.find(k.as_str()).map(|at| (at, k.as_str())))
-            .min_by_key(|(at, k)| (*at, std::cmp::Reverse(k.len())));
-        match next {
-            Some((at, kept)) => {
-                out.push_str(Masked::new(&rest[..at]).as_str());
-                out.push_str(kept);
-                rest = &rest[at + kept.len()..];
-            }
-            None => {
-                out.push_str(Masked::new(rest).as_str());
-                return Masked(out);
-            }
+    let mut at = 0;
+    for (start, end) in spans {
+        if start < at {
+            continue; // overlaps a piece already kept
         }
+        out.push_str(Masked::new(&text[at..start]).as_str());
+        out.push_str(&text[start..end]);
+        at = end;
     }
+    out.push_str(Masked::new(&text[at..]).as_str());
+    Masked(out)
 }
 
 #[cfg(test)]
@@ -223,5 +228,43 @@ mod tests {
         assert!(masked.as_str().contains(link.as_str()), "{masked}");
         assert!(!masked.as_str().contains("hunter2"), "{masked}");
         assert!(!masked.as_str().contains(&key()), "{masked}");
+    }
+
+    #[test]
+    fn ids_a_report_is_read_by_stay_as_they_are() {
+        // GIVEN the ids a findings report carries (a commit id, a keyed
+        // fingerprint, a report key) beside a key
+        let commit = "4c1f0e9d8b7a6f5e4d3c2b1a0f9e8d7c6b5a4f3e";
+        let fingerprint = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+        let value = serde_json::json!({
+            "commitId": commit,
+            "fingerprint": fingerprint,
+            "key": format!("findings/web/{commit}.json"),
+            "preview": key(),
+        });
+        // WHEN masked as a report is
+        let masked: Value =
+            serde_json::from_str(Masked::json(&value).as_str()).unwrap_or_else(|e| panic!("{e}"));
+        // THEN the ids are intact (the approval gate matches them) and the key is gone
+        assert_eq!(masked["commitId"], commit);
+        assert_eq!(masked["fingerprint"], fingerprint);
+        assert_eq!(masked["key"], format!("findings/web/{commit}.json"));
+        assert_ne!(masked["preview"], key().as_str());
+    }
+
+    #[test]
+    fn a_kept_piece_inside_a_word_cannot_split_a_secret() {
+        // GIVEN a key and a "kept" piece that is its first 14 characters
+        // (clean on its own: too short to be a key)
+        let key = key();
+        let piece = Masked::new(&key[..14]);
+        assert_eq!(piece, &key[..14]);
+        // WHEN text holding the key is masked keeping that piece
+        let masked = mask_keeping(&format!("id {key} end"), std::slice::from_ref(&piece));
+        // THEN the key is masked whole, the piece not kept inside it
+        assert!(!masked.as_str().contains(&key[4..]), "{masked}");
+        // AND a piece standing alone is kept
+        let alone = mask_keeping(&format!("see {} now", piece), std::slice::from_ref(&piece));
+        assert!(alone.as_str().contains(piece.as_str()), "{alone}");
     }
 }

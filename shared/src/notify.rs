@@ -11,13 +11,13 @@
 //!   variant is an AWS Chatbot custom notification instead;
 //! - message attributes (`String`) that subscription filter policies match.
 //!
-//! [`mask_secrets`] is the one way text from outside (build logs) enters an
-//! alert: every secret the detection engine finds is replaced by its masked
-//! preview. [`mask_credentials`] adds what needs no rule to recognise and
-//! may have any entropy: the password in URL userinfo (`https://u:p@host`),
-//! in `curl -u user:password`, in `password=...`-style assignments and in
-//! `Authorization:` headers. [`Alert::masked`] applies it to every string
-//! of an alert, for functions that forward text they did not write.
+//! Every string of a rendered alert passes the masking boundary
+//! ([`crate::masked::Masked`]): [`mask_secrets`] replaces what the detection
+//! engine finds (maximal: no pragma, no precision filter) by its masked
+//! preview, and [`mask_credentials`] adds what needs no rule to recognise
+//! and may have any entropy: the password in URL userinfo
+//! (`https://u:p@host`), in `curl -u user:password`, in `password=...`-style
+//! assignments and in `Authorization:` headers.
 
 use std::collections::BTreeMap;
 use std::sync::LazyLock;

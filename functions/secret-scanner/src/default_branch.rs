@@ -102,11 +102,8 @@ pub async fn watch<N: Notifier, T: Store>(
         record().await?;
         return Ok(Watched::Unchanged);
     };
-    // The record is written masked: a name holding a secret is compared
-    // as it was recorded.
-    if recorded.default_branch == current.name
-        || recorded.default_branch == Masked::new(&current.name).as_str()
-    {
+    // The record is written masked: the name is compared as recorded.
+    if recorded.default_branch == Masked::new(&current.name).as_str() {
         return Ok(Watched::Unchanged);
     }
     let claim = format!(

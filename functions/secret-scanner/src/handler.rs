@@ -775,7 +775,7 @@ where
         );
         return Ok(ApprovalStatus::Superseded);
     }
-    let verdict = protection::verdict(net, stopped_at, deps.config.max_blob_bytes, &deps.scanner);
+    let verdict = protection::verdict(net, stopped_at, deps.config.max_blob_bytes);
     let text = Masked::new(&protection::summary(&verdict, net, revision.destination));
     upsert_summary(deps, revision, &text).await?;
     let approve = verdict.approves();

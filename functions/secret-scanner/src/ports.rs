@@ -175,8 +175,8 @@ pub struct CommentRequest {
 /// `path` as a comment location: `None` when masking changes it (it
 /// holds a secret) or when it is no file (the commit message).
 pub fn comment_path(path: &str) -> Option<Masked> {
-    let masked = Masked::new(path);
-    (masked == path && path != crate::scanning::COMMIT_MESSAGE_PATH).then_some(masked)
+    (Masked::is_clean(path) && path != crate::scanning::COMMIT_MESSAGE_PATH)
+        .then(|| Masked::new(path))
 }
 
 /// Where comments go (CodeCommit).

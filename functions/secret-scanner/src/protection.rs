@@ -9,9 +9,6 @@
 //! that a later commit of the pull request removed is commented on
 //! separately (it is still in the branch's history) but does not block.
 
-use shared::notify::mask_secrets;
-use shared::scan::Scanner;
-
 use crate::report::reason_text;
 use crate::scanning::{CommitScan, NotScannedReason};
 
@@ -34,14 +31,10 @@ impl Verdict {
 /// walk of the pull request's commits hit `MAX_COMMITS`. Fails closed: a
 /// file of the net change that was not scanned (binary, NUL bytes that are
 /// not UTF-16 text, over `MAX_BLOB_BYTES` or CodeCommit's limit) revokes,
-/// with a reason naming it (its path masked with `scanner`), as the
-/// approval gate asks a person about an incomplete report.
-pub fn verdict(
-    net: &CommitScan,
-    stopped_at: Option<&str>,
-    max_blob_bytes: u64,
-    scanner: &Scanner,
-) -> Verdict {
+/// with a reason naming it, as the approval gate asks a person about an
+/// incomplete report. The reasons reach people only through the summary,
+/// which the handler masks as a whole.
+pub fn verdict(net: &CommitScan, stopped_at: Option<&str>, max_blob_bytes: u64) -> Verdict {
     let mut reasons = Vec::new();
     if !net.findings.is_empty() {
         reasons.push(format!(
@@ -57,7 +50,7 @@ pub fn verdict(
     for file in &unread {
         reasons.push(format!(
             "`{}` was not scanned ({}): a person must check it",
-            mask_secrets(scanner, &file.path),
+            file.path,
             reason_text(file.reason, max_blob_bytes)
         ));
     }
@@ -174,17 +167,12 @@ mod tests {
 
     const MAX: u64 = 2 * 1024 * 1024;
 
-    fn scanner() -> Result<Scanner, shared::scan::RulesError> {
-        Ok(Scanner::new(Rules::builtin()?).ignoring_pragmas())
-    }
-
     #[test]
     fn clean_and_complete_approves_anything_else_revokes() -> Result<(), shared::scan::RulesError> {
-        let s = &scanner()?;
-        assert_eq!(verdict(&net(0, 0)?, None, MAX, s), Verdict::Approve);
-        assert!(!verdict(&net(1, 0)?, None, MAX, s).approves());
-        assert!(!verdict(&net(0, 1)?, None, MAX, s).approves());
-        let stopped = verdict(&net(0, 0)?, Some(&"d".repeat(40)), MAX, s);
+        assert_eq!(verdict(&net(0, 0)?, None, MAX), Verdict::Approve);
+        assert!(!verdict(&net(1, 0)?, None, MAX).approves());
+        assert!(!verdict(&net(0, 1)?, None, MAX).approves());
+        let stopped = verdict(&net(0, 0)?, Some(&"d".repeat(40)), MAX);
         assert_eq!(
             stopped,
             Verdict::Revoke {
@@ -199,10 +187,9 @@ mod tests {
         // GIVEN a net change with one secret and one file too large
         let scan = net(1, 1)?;
         // WHEN summarised
-        let s = &scanner()?;
-        let blocked = summary(&verdict(&scan, None, MAX, s), &scan, &"b".repeat(40));
+        let blocked = summary(&verdict(&scan, None, MAX), &scan, &"b".repeat(40));
         let clean = net(0, 0)?;
-        let passed = summary(&verdict(&clean, None, MAX, s), &clean, &"b".repeat(40));
+        let passed = summary(&verdict(&clean, None, MAX), &clean, &"b".repeat(40));
         // THEN the secret is masked and both read as a person needs them
         assert!(!blocked.contains(SECRET) && blocked.contains("AKIA***"));
         insta::assert_snapshot!(format!("{blocked}\n---\n{passed}"));
@@ -232,7 +219,7 @@ mod tests {
             },
         ];
         // WHEN judged
-        let verdict = verdict(&scan, None, MAX, &scanner()?);
+        let verdict = verdict(&scan, None, MAX);
         // THEN revoked, one reason per file
         let Verdict::Revoke { reasons } = verdict else {
             panic!("approved a change with unread files");
@@ -254,6 +241,6 @@ mod tests {
     }
 
     fn verdict_of(scan: &CommitScan) -> Result<Verdict, shared::scan::RulesError> {
-        Ok(verdict(scan, None, MAX, &scanner()?))
+        Ok(verdict(scan, None, MAX))
     }
 }

@@ -1,10 +1,11 @@
 //! Which `.codewarden.toml` and baseline a scan trusts, and what a push
-//! changes in them (pure, apart from [`trusted_revision`]).
+//! changes in them (pure).
 //!
 //! The files are read at the default branch as it was before the event
 //! (its old tip for a push to it, its tip otherwise), by commit id, never
-//! at the pushed commit nor at a name: one push that adds a key and `[allow] paths = ["prod.env"]`
-//! must not be reported clean. A push that loosens them is reported as a
+//! at the pushed commit nor at a name: one push that adds a key and
+//! `[allow] paths = ["prod.env"]` must not be reported clean. A push that
+//! loosens them is reported as a
 //! finding of its own (`codewarden-suppression-changed`), with the entries
 //! it adds, so that whoever reviews the default branch decides.
 
